@@ -1,0 +1,39 @@
+# The two commands of the README. Both create the virtual environment on first use
+# (tools/setup_env.sh; the mmcv build is cached per machine in ~/.cache/mmorcnn/wheels).
+#   make demo   generate the synthetic data, train with `mim train`, evaluate with `mim test`
+#   make test   run the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MIM := $(VENV)/bin/mim
+DATA ?= data/synthetic_amodal
+DEMO_CONFIG ?= configs/amodal_mask_rcnn/amodal-mask-rcnn_r18_fpn_tiny_synthetic.py
+DEMO_WORK_DIR ?= work_dirs/demo
+PYTEST_ARGS ?=
+
+.PHONY: env demo test data clean-demo
+
+env: $(VENV)/.mmorcnn-env-ok
+
+$(VENV)/.mmorcnn-env-ok: tools/setup_env.sh setup.py requirements.txt $(wildcard requirements/*.txt)
+	bash tools/setup_env.sh $(VENV)
+
+data: env
+	@if [ -f $(DATA)/annotations/val.json ]; then \
+	  echo "[demo] using the synthetic dataset in $(DATA)"; \
+	else \
+	  $(PY) tools/dataset_converters/make_synthetic_amodal.py $(DATA); \
+	fi
+
+demo: data
+	@start=$$(date +%s); \
+	$(MIM) train mmorcnn $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) && \
+	ckpt=$$(cat $(DEMO_WORK_DIR)/last_checkpoint) && \
+	$(MIM) test mmorcnn $(DEMO_CONFIG) --checkpoint $$ckpt --work-dir $(DEMO_WORK_DIR)/test && \
+	$(PY) tools/analysis_tools/demo_summary.py $(DEMO_WORK_DIR) && \
+	echo "[demo] finished in $$(( $$(date +%s) - start )) s"
+
+test: env
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+clean-demo:
+	rm -rf $(DEMO_WORK_DIR)

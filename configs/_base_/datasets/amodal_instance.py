@@ -1,0 +1,50 @@
+# Common settings of the real amodal datasets (D2S amodal, COCOA, COCOA cls, KINS), following the
+# paper's appendix A: shorter side scaled to 800 px, longer side at most 1111 px. The dataset files
+# beside this one set data_root, the annotation files and the batch size.
+dataset_type = 'AmodalCocoDataset'
+data_root = 'data/'
+backend_args = None
+
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=(1111, 800), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackAmodalDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='Resize', scale=(1111, 800), keep_ratio=True),
+    dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackAmodalDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        filter_cfg=dict(filter_empty_gt=True),
+        pipeline=train_pipeline,
+        backend_args=backend_args))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        test_mode=True,
+        pipeline=test_pipeline,
+        backend_args=backend_args))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='CocoMetric', metric=['bbox', 'segm'], backend_args=backend_args)
+test_evaluator = val_evaluator

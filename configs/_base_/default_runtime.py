@@ -1,0 +1,10 @@
+_base_ = 'mmdet::_base_/default_runtime.py'
+
+# `import mmorcnn` registers the amodal dataset, transforms, heads and metric into mmdet's
+# registries (and makes checkpoints loadable under torch >= 2.6).
+custom_imports = dict(imports=['mmorcnn'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=3))
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)

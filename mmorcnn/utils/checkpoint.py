@@ -1,0 +1,63 @@
+"""Loading mmengine checkpoints under torch >= 2.6.
+
+torch 2.6 changed ``torch.load`` to ``weights_only=True`` by default. mmengine 0.10.7 calls plain
+``torch.load`` for ``load_from``, ``--resume`` and ``mim test --checkpoint``, and its own checkpoints
+carry a few non-tensor objects in ``meta`` (the message hub's ``HistoryBuffer`` with numpy arrays).
+With the new default those checkpoints fail to load.
+
+Rather than switching the safe loader off (``weights_only=False`` would execute arbitrary pickled
+code from a downloaded checkpoint), we keep ``weights_only=True`` and allow-list exactly the types
+mmengine writes. A checkpoint that needs anything else still fails with torch's message naming
+the offending global.
+
+``HistoryBuffer`` pickles its statistics methods as ``getattr(HistoryBuffer, 'mean')``. Allowing
+the real ``builtins.getattr`` would let a crafted checkpoint reach any attribute (and from there
+``os.system``), so ``builtins.getattr`` is mapped to :func:`_history_buffer_getattr`, which only
+returns the statistics methods of a ``HistoryBuffer``.
+"""
+from typing import List
+
+import numpy as np
+import torch
+
+
+def _numpy_globals() -> List[object]:
+    """The numpy reconstructors and dtype classes pickled by numpy arrays and scalars."""
+    try:  # numpy >= 2
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy 1.x
+        from numpy.core.multiarray import _reconstruct, scalar
+    dtype_classes = [type(np.dtype(t)) for t in (
+        np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+        np.uint64, np.float16, np.float32, np.float64, np.str_, np.object_)]
+    return [_reconstruct, scalar, np.ndarray, np.dtype] + dtype_classes
+
+
+def _history_buffer_getattr(obj: object, name: str) -> object:
+    """``getattr`` restricted to what mmengine pickles: HistoryBuffer's statistics methods."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed = {'min', 'max', 'current', 'mean'} | set(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise RuntimeError(
+        f'checkpoint asks for attribute {name!r} of {obj!r}; when loading checkpoints only the '
+        'statistics methods of mmengine HistoryBuffer are allowed (see mmorcnn.utils.checkpoint)')
+
+
+def checkpoint_safe_globals() -> List[object]:
+    """Every non-tensor type found in checkpoints that mmengine's Runner saves."""
+    from mmengine.config import ConfigDict
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, ConfigDict, (_history_buffer_getattr, 'builtins.getattr')
+            ] + _numpy_globals()
+
+
+def setup_checkpoint_loading() -> None:
+    """Allow-list mmengine's checkpoint contents for ``torch.load(weights_only=True)``.
+
+    Idempotent; does nothing on torch versions without ``add_safe_globals``.
+    """
+    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
+    if add_safe_globals is None:
+        return
+    add_safe_globals(checkpoint_safe_globals())

@@ -1,0 +1,66 @@
+"""Summarise a `make demo` run: how the training loss fell and the test metrics.
+
+    python tools/analysis_tools/demo_summary.py WORK_DIR
+
+Reads mmengine's own logs: ``WORK_DIR/<timestamp>/vis_data/scalars.json`` (training) and
+``WORK_DIR/test/<timestamp>/<timestamp>.json`` (the metrics ``mim test`` printed).
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+from typing import Dict, List
+
+
+def read_train_log(work_dir: str) -> List[dict]:
+    """Training log records of the most recent run in ``work_dir``."""
+    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not logs:
+        raise FileNotFoundError(f'no training log (*/vis_data/scalars.json) in {work_dir}')
+    with open(logs[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_test_metrics(test_dir: str) -> Dict[str, float]:
+    """Metrics of the most recent ``mim test`` run whose work dir is ``test_dir``."""
+    runs = sorted(p for p in glob.glob(osp.join(test_dir, '*', '*.json'))
+                  if osp.basename(p)[:-5] == osp.basename(osp.dirname(p)))
+    if not runs:
+        raise FileNotFoundError(f'no test metrics (<timestamp>/<timestamp>.json) in {test_dir}')
+    with open(runs[-1]) as f:
+        return json.load(f)
+
+
+def mean_loss(records: List[dict], first: bool, n: int = 3) -> float:
+    losses = [r['loss'] for r in records if 'loss' in r]
+    if not losses:
+        raise ValueError('the training log has no loss values')
+    part = losses[:n] if first else losses[-n:]
+    return sum(part) / len(part)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('work_dir', help='the --work-dir of the demo training')
+    parser.add_argument('--test-dir', help='work dir of mim test (default WORK_DIR/test)')
+    args = parser.parse_args()
+
+    records = read_train_log(args.work_dir)
+    metrics = read_test_metrics(args.test_dir or osp.join(args.work_dir, 'test'))
+    start, end = mean_loss(records, first=True), mean_loss(records, first=False)
+    iters = max(r.get('iter', 0) for r in records)
+    print('\n================ mmorcnn demo summary ================')
+    print(f'training: {iters} iterations, loss {start:.3f} (first log entries) -> '
+          f'{end:.3f} (last log entries)')
+    print('test metrics:')
+    width = max(len(k) for k in metrics)
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            print(f'  {key:<{width}}  {value:.4f}')
+    print('=======================================================')
+    return 0 if end < start else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
