@@ -1,0 +1,47 @@
+"""Loading of the amodal, visible and invisible masks of an image's instances."""
+import numpy as np
+from mmdet.datasets.transforms import LoadAnnotations
+from mmdet.registry import TRANSFORMS
+
+from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
+from mmorcnn.structures.mask_utils import rle_to_mask
+
+
+@TRANSFORMS.register_module()
+class LoadAmodalAnnotations(LoadAnnotations):
+    """Load boxes, labels and amodal masks with their visible and invisible parts.
+
+    Reads the data info that :class:`~mmorcnn.datasets.AmodalCocoDataset` produces. Boxes
+    (``gt_bboxes``) are the amodal boxes and labels are loaded as by mmdet's
+    ``LoadAnnotations``; with ``with_mask=True``, ``gt_masks`` becomes an
+    :class:`~mmorcnn.structures.amodal_masks.AmodalBitmapMasks`: the amodal masks, which every
+    mmdet transform and model reads as its masks, carrying the visible and invisible masks so
+    that every geometric transform moves the three together. ``PackAmodalDetInputs`` splits them
+    into ``gt_instances.masks`` / ``.visible_masks`` / ``.invisible_masks``.
+
+    Args:
+        **kwargs: Arguments of mmdet's ``LoadAnnotations``. ``poly2mask`` must stay True:
+            amodal masks are loaded as bitmaps only.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not self.poly2mask:
+            raise ValueError('LoadAmodalAnnotations loads bitmap masks only (poly2mask=True)')
+
+    def _load_masks(self, results: dict) -> None:
+        """Decode the three RLEs of every instance into ``results['gt_masks']``."""
+        height, width = results['height'], results['width']
+        if 'ori_shape' in results and tuple(results['ori_shape']) != (height, width):
+            raise ValueError(
+                f"image {results.get('img_id')} ({results.get('img_path')}) is "
+                f"{results['ori_shape'][0]}x{results['ori_shape'][1]} pixels but its "
+                f'annotations are for {height}x{width}')
+        instances = results.get('instances', [])
+
+        def decode(key: str) -> np.ndarray:
+            masks = [rle_to_mask(instance[key]) for instance in instances]
+            return np.stack(masks) if masks else np.zeros((0, height, width), np.uint8)
+
+        results['gt_masks'] = AmodalBitmapMasks(
+            decode('mask'), height, width, decode('visible_mask'), decode('invisible_mask'))

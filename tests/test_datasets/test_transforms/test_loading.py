@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+from mmdet.registry import TRANSFORMS
+
+from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
+
+
+class TestLoadAmodalAnnotations:
+
+    def test_gt_masks_hold_amodal_visible_and_invisible_masks(self, loaded_results, scene):
+        results = loaded_results()
+        masks = results['gt_masks']
+        assert isinstance(masks, AmodalBitmapMasks)
+        for i, ann_id in enumerate((1, 2, 3)):
+            np.testing.assert_array_equal(masks.masks[i], scene[ann_id]['amodal'])
+            np.testing.assert_array_equal(masks.visible.masks[i], scene[ann_id]['visible'])
+            np.testing.assert_array_equal(masks.invisible.masks[i], scene[ann_id]['invisible'])
+
+    def test_boxes_are_amodal_boxes_and_crowds_are_ignored(self, loaded_results):
+        results = loaded_results()
+        np.testing.assert_array_equal(results['gt_bboxes'].numpy(),
+                                      [[5, 5, 30, 25], [20, 15, 50, 35], [2, 30, 11, 38]])
+        np.testing.assert_array_equal(results['gt_ignore_flags'], [False, False, True])
+        np.testing.assert_array_equal(results['gt_bboxes_labels'], [0, 1, 0])
+
+    def test_image_of_another_size_than_annotated_is_an_error(self):
+        load = TRANSFORMS.build(dict(type='LoadAmodalAnnotations', with_mask=True))
+        results = dict(img_id=1, img_path='images/scene.png', height=40, width=60,
+                       ori_shape=(40, 61), instances=[])
+        with pytest.raises(ValueError, match=r'image 1 \(.*scene.png\) is 40x61 pixels but its '
+                                             r'annotations are for 40x60'):
+            load(results)
+
+    def test_polygon_masks_are_refused(self):
+        with pytest.raises(ValueError, match='bitmap masks only'):
+            TRANSFORMS.build(dict(type='LoadAmodalAnnotations', with_mask=True, poly2mask=False))

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_complement,
+                                           rle_intersect, rle_to_mask)
+
+SHAPES = [(1, 1), (5, 7), (40, 60), (120, 333)]
+
+
+def random_masks(shape, fill: float, seed: int):
+    rng = np.random.default_rng(seed)
+    return [(rng.random(shape) < p).astype(np.uint8) for p in (fill, 0.5)]
+
+
+@pytest.mark.parametrize('shape', SHAPES)
+@pytest.mark.parametrize('fill', [0., 0.02, 0.5, 0.98, 1.])
+class TestRleSetOperations:
+    """The RLE-space operations give exactly the pixel-wise results, without decoding."""
+
+    def test_complement_is_not(self, shape, fill):
+        a, _ = random_masks(shape, fill, seed=0)
+        np.testing.assert_array_equal(rle_to_mask(rle_complement(mask_to_rle(a))), 1 - a)
+
+    def test_intersect_is_and(self, shape, fill):
+        a, b = random_masks(shape, fill, seed=1)
+        np.testing.assert_array_equal(rle_to_mask(rle_intersect(mask_to_rle(a), mask_to_rle(b))),
+                                      a & b)
+
+    def test_and_not_is_a_without_b(self, shape, fill):
+        a, b = random_masks(shape, fill, seed=2)
+        result = rle_and_not(mask_to_rle(a), mask_to_rle(b))
+        assert isinstance(result['counts'], str)
+        np.testing.assert_array_equal(rle_to_mask(result), a & (1 - b))
