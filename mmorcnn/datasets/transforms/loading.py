@@ -20,14 +20,40 @@ class LoadAmodalAnnotations(LoadAnnotations):
     into ``gt_instances.masks`` / ``.visible_masks`` / ``.invisible_masks``.
 
     Args:
+        target (str): What the model learns as its instances. ``'amodal'`` (default): amodal
+            boxes and masks (AmodalMRCNN, ORCNN). ``'visible'``: the visible masks and their
+            boxes become ``gt_masks`` / ``gt_bboxes``, i.e. plain modal instance segmentation
+            (the paper's MRCNN baseline); needs ``with_mask=True``.
         **kwargs: Arguments of mmdet's ``LoadAnnotations``. ``poly2mask`` must stay True:
             amodal masks are loaded as bitmaps only.
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, target: str = 'amodal', **kwargs) -> None:
         super().__init__(**kwargs)
         if not self.poly2mask:
             raise ValueError('LoadAmodalAnnotations loads bitmap masks only (poly2mask=True)')
+        if target not in ('amodal', 'visible'):
+            raise ValueError(f"target must be 'amodal' or 'visible', got {target!r}")
+        if target == 'visible' and not self.with_mask:
+            raise ValueError("target='visible' derives the boxes from the visible masks and "
+                             'needs with_mask=True')
+        self.target = target
+
+    def transform(self, results: dict) -> dict:
+        results = super().transform(results)
+        if self.target == 'visible':
+            self._use_visible_as_target(results)
+        return results
+
+    def _use_visible_as_target(self, results: dict) -> None:
+        """Make the visible masks (and their boxes) the instances' masks and boxes."""
+        masks = results['gt_masks']
+        visible = masks.visible.masks
+        results['gt_masks'] = AmodalBitmapMasks(visible, masks.height, masks.width, visible,
+                                                np.zeros_like(visible))
+        if 'gt_bboxes' in results:
+            boxes = results['gt_masks'].get_bboxes(dst_type='hbox')
+            results['gt_bboxes'] = boxes if self.box_type else boxes.numpy()
 
     def _load_masks(self, results: dict) -> None:
         """Decode the three RLEs of every instance into ``results['gt_masks']``."""

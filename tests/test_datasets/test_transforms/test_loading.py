@@ -34,3 +34,30 @@ class TestLoadAmodalAnnotations:
     def test_polygon_masks_are_refused(self):
         with pytest.raises(ValueError, match='bitmap masks only'):
             TRANSFORMS.build(dict(type='LoadAmodalAnnotations', with_mask=True, poly2mask=False))
+
+
+class TestLoadVisibleTarget:
+    """target='visible' turns the data into modal instance segmentation (the MRCNN baseline)."""
+
+    def test_masks_and_boxes_become_the_visible_ones(self, loaded_results, scene):
+        amodal = loaded_results()
+        load = TRANSFORMS.build(
+            dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True, target='visible'))
+        results = amodal.copy()
+        load._use_visible_as_target(results)
+        for i, ann_id in enumerate((1, 2, 3)):
+            visible = scene[ann_id]['visible']
+            np.testing.assert_array_equal(results['gt_masks'].masks[i], visible)
+            np.testing.assert_array_equal(results['gt_masks'].visible.masks[i], visible)
+            assert not results['gt_masks'].invisible.masks[i].any()
+            ys, xs = np.nonzero(visible)
+            np.testing.assert_array_equal(results['gt_bboxes'].numpy()[i],
+                                          [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+        # an occluded instance really changed: its visible box is smaller than its amodal box
+        assert (results['gt_masks'].areas < amodal['gt_masks'].areas).any()
+
+    def test_unknown_target_and_visible_without_masks_are_refused(self):
+        with pytest.raises(ValueError, match="'amodal' or 'visible'"):
+            TRANSFORMS.build(dict(type='LoadAmodalAnnotations', with_mask=True, target='modal'))
+        with pytest.raises(ValueError, match='with_mask=True'):
+            TRANSFORMS.build(dict(type='LoadAmodalAnnotations', with_mask=False, target='visible'))
