@@ -1,0 +1,96 @@
+"""Image and occlusion statistics of a canonical amodal dataset, the rows of the paper's Table 5.
+
+An object is an annotation that is not a crowd region; it is occluded when its ``occlude_rate``
+(invisible area / amodal area) is above 0, and an image is occluded when it holds an occluded
+object. The average occlusion rate per region is the mean ``occlude_rate`` over all objects and
+over the occluded ones.
+"""
+from dataclasses import asdict, dataclass
+from typing import Iterable, List, Mapping, Tuple
+
+from mmorcnn.datasets.amodal_format import load_amodal_coco
+
+
+@dataclass(frozen=True)
+class OcclusionStatistics:
+    """Counts and occlusion rates of one dataset split (paper Table 5).
+
+    Attributes:
+        num_images (int): Images, with or without objects.
+        num_images_occluded (int): Images with at least one occluded object.
+        num_objects (int): Non-crowd annotations.
+        num_objects_occluded (int): Objects with ``occlude_rate > 0``.
+        mean_occlusion_all (float): Mean ``occlude_rate`` over all objects (0 without objects).
+        mean_occlusion_occluded (float): Mean ``occlude_rate`` over the occluded objects.
+    """
+    num_images: int
+    num_images_occluded: int
+    num_objects: int
+    num_objects_occluded: int
+    mean_occlusion_all: float
+    mean_occlusion_occluded: float
+
+    @property
+    def image_occlusion_rate(self) -> float:
+        """Share of images that contain an occluded object."""
+        return self.num_images_occluded / self.num_images if self.num_images else 0.
+
+    @property
+    def object_occlusion_rate(self) -> float:
+        """Share of objects that are occluded."""
+        return self.num_objects_occluded / self.num_objects if self.num_objects else 0.
+
+    def to_dict(self) -> dict:
+        return dict(asdict(self), image_occlusion_rate=self.image_occlusion_rate,
+                    object_occlusion_rate=self.object_occlusion_rate)
+
+
+#: Table 5's row names and how each is read from an :class:`OcclusionStatistics`.
+TABLE5_ROWS: Tuple[Tuple[str, str], ...] = (
+    ('num imgs', 'num_images'),
+    ('num imgs w/ occl', 'num_images_occluded'),
+    ('img OR [%]', 'image_occlusion_rate'),
+    ('num objs', 'num_objects'),
+    ('num objs occl', 'num_objects_occluded'),
+    ('obj OR [%]', 'object_occlusion_rate'),
+    ('avg OR / reg (all) [%]', 'mean_occlusion_all'),
+    ('avg OR / reg (occl) [%]', 'mean_occlusion_occluded'),
+)
+
+
+def occlusion_statistics(anns_by_image: Mapping[int, Iterable[dict]]) -> OcclusionStatistics:
+    """Statistics of ``{image id: [annotation, ...]}``; annotations need ``occlude_rate`` and
+    may have ``iscrowd``, so raw canonical annotations and parsed ones both work."""
+    num_images_occluded = 0
+    rates: List[float] = []
+    for anns in anns_by_image.values():
+        image_rates = [float(a['occlude_rate']) for a in anns if not a.get('iscrowd', 0)]
+        num_images_occluded += any(r > 0 for r in image_rates)
+        rates.extend(image_rates)
+    occluded = [r for r in rates if r > 0]
+    return OcclusionStatistics(
+        num_images=len(anns_by_image),
+        num_images_occluded=num_images_occluded,
+        num_objects=len(rates),
+        num_objects_occluded=len(occluded),
+        mean_occlusion_all=sum(rates) / len(rates) if rates else 0.,
+        mean_occlusion_occluded=sum(occluded) / len(occluded) if occluded else 0.)
+
+
+def dataset_statistics(ann_file: str, on_error: str = 'raise') -> OcclusionStatistics:
+    """Load a canonical annotation file with ``load_amodal_coco`` and compute its statistics."""
+    return occlusion_statistics(load_amodal_coco(ann_file, on_error=on_error).anns_by_image)
+
+
+def table5_rows(columns: Mapping[str, OcclusionStatistics]) -> List[Tuple[str, ...]]:
+    """Table 5 as rows of strings: the row name, then one value per split in ``columns``;
+    rates in percent with one decimal."""
+    rows = []
+    for name, attr in TABLE5_ROWS:
+        values = []
+        for stats in columns.values():
+            value = getattr(stats, attr)
+            values.append(f'{100 * value:.1f}' if name.endswith('[%]') else str(value))
+        rows.append((name, *values))
+    return rows
+

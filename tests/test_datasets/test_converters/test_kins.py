@@ -1,0 +1,173 @@
+"""KINS v1 and KINS 2020 to the canonical format."""
+import numpy as np
+import pytest
+
+from mmorcnn.datasets.amodal_format import AmodalAnnotationError, load_amodal_coco
+from mmorcnn.datasets.converters import convert_kins, write_json
+from mmorcnn.structures.mask_utils import mask_to_rle, rle_to_mask
+
+from .sources import box_polygon, image_record, rect
+from .sources import write_json as write_source
+
+KINS_CATEGORIES = [dict(id=1, name='cyclist', supercategory='human'),
+                   dict(id=2, name='pedestrian', supercategory='human'),
+                   dict(id=4, name='car', supercategory='vehicle'),
+                   dict(id=5, name='tram', supercategory='vehicle'),
+                   dict(id=6, name='truck', supercategory='vehicle'),
+                   dict(id=7, name='van', supercategory='vehicle'),
+                   dict(id=8, name='misc', supercategory='vehicle')]
+# A car (front) hides the right part of a van; the van's amodal polygon leaves the image on the
+# left (x from -10), as KINS annotates objects cut by the border.
+CAR = box_polygon(10, 30, 30, 50)
+VAN = [-10, 5, 40, 5, 40, 25, -10, 25]
+VAN_AMODAL_IN_IMAGE = rect(5, 25, 0, 40)
+VAN_VISIBLE = VAN_AMODAL_IN_IMAGE & (1 - rect(10, 30, 30, 50))
+
+
+def kins_v1() -> dict:
+    """KINS v1 field names: segmentation / bbox amodal, inmodal_seg (RLE) / inmodal_bbox."""
+    anns = [
+        dict(id=1, image_id=1, category_id=4, iscrowd=0, segmentation=[CAR], bbox=[30, 10, 20, 20],
+             area=400, inmodal_seg=mask_to_rle(rect(10, 30, 30, 50)),
+             inmodal_bbox=[30, 10, 20, 20]),
+        dict(id=2, image_id=1, category_id=7, iscrowd=0, segmentation=[VAN], bbox=[-10, 5, 50, 20],
+             area=1000, inmodal_seg=mask_to_rle(VAN_VISIBLE), inmodal_bbox=[0, 5, 30, 20]),
+    ]
+    return dict(images=[image_record(1, '000001.png')], annotations=anns,
+                categories=KINS_CATEGORIES)
+
+
+def kins_2020() -> dict:
+    """KINS 2020 field names: a_segm / a_bbox, i_segm / i_bbox (polygons), oco_id, ico_id."""
+    anns = [
+        dict(id=1, image_id=1, category_id=4, iscrowd=0, a_segm=[CAR], a_bbox=[30, 10, 20, 20],
+             a_area=400, i_segm=[CAR], i_bbox=[30, 10, 20, 20], i_area=400, oco_id=1, ico_id=1),
+        dict(id=2, image_id=1, category_id=7, iscrowd=0, a_segm=[VAN], a_bbox=[-10, 5, 50, 20],
+             a_area=1000, i_segm=[box_polygon(5, 25, 0, 30), box_polygon(5, 10, 30, 40)],
+             i_bbox=[0, 5, 40, 20], i_area=650, oco_id=1, ico_id=2),
+    ]
+    return dict(images=[image_record(1, '000001.png')], annotations=anns,
+                categories=KINS_CATEGORIES)
+
+
+@pytest.fixture(params=['v1', '2020'])
+def release(request):
+    return request.param
+
+
+@pytest.fixture
+def write_kins(tmp_path, release):
+    """Factory: write the release's fixture (optionally edited) and return its path."""
+
+    def write(edit=None):
+        data = kins_v1() if release == 'v1' else kins_2020()
+        if edit is not None:
+            edit(data)
+        return write_source(tmp_path / f'kins_{release}.json', data)
+
+    return write
+
+
+class TestConvertKins:
+
+    def test_amodal_and_visible_masks_of_both_releases(self, write_kins):
+        dataset, skipped = convert_kins(write_kins())
+        car, van = dataset['annotations']
+        assert car['occlude_rate'] == 0.0 and 'visible_mask' not in car
+        np.testing.assert_array_equal(rle_to_mask(van['visible_mask']), VAN_VISIBLE)
+        np.testing.assert_array_equal(rle_to_mask(van['invisible_mask']),
+                                      VAN_AMODAL_IN_IMAGE & rect(10, 30, 30, 50))
+        assert skipped.total == 0
+
+    def test_release_categories_and_ids_are_kept(self, write_kins):
+        dataset, _ = convert_kins(write_kins())
+        assert dataset['categories'] == KINS_CATEGORIES
+        assert [(a['id'], a['category_id']) for a in dataset['annotations']] == [(1, 4), (2, 7)]
+
+    def test_amodal_polygon_leaving_the_image_is_kept_and_its_box_clipped(self, write_kins):
+        van = convert_kins(write_kins())[0]['annotations'][1]
+        assert van['segmentation'] == [VAN]
+        assert van['bbox'] == [0.0, 5.0, 40.0, 20.0]
+        assert van['area'] == float(VAN_AMODAL_IN_IMAGE.sum())
+
+    def test_output_is_valid_canonical_format(self, write_kins, tmp_path):
+        out = str(tmp_path / 'train.json')
+        write_json(convert_kins(write_kins())[0], out)
+        van = load_amodal_coco(out).anns_by_image[1][1]
+        np.testing.assert_array_equal(rle_to_mask(van['visible']), VAN_VISIBLE)
+
+
+class TestKins2020Fields:
+
+    def test_occlusion_cluster_and_order_pass_through(self, tmp_path):
+        path = write_source(tmp_path / 'kins.json', kins_2020())
+        car, van = convert_kins(path)[0]['annotations']
+        assert (car['oco_id'], car['ico_id'], van['oco_id'], van['ico_id']) == (1, 1, 1, 2)
+
+
+class TestMalformedKins:
+
+    def test_missing_visible_field_is_named(self, write_kins, release):
+        def edit(data):
+            data['annotations'][1].pop('inmodal_seg' if release == 'v1' else 'i_segm')
+
+        path = write_kins(edit)
+        with pytest.raises(AmodalAnnotationError,
+                           match=f'{path}: image 1, annotation 2: neither KINS v1 fields'):
+            convert_kins(path)
+
+    def test_visible_mask_of_the_wrong_size_is_named(self, tmp_path):
+        data = kins_v1()
+        data['annotations'][1]['inmodal_seg'] = mask_to_rle(np.ones((20, 60), np.uint8))
+        path = write_source(tmp_path / 'kins.json', data)
+        with pytest.raises(AmodalAnnotationError,
+                           match=r'image 1, annotation 2: visible_mask: RLE size \[20, 60\]'):
+            convert_kins(path)
+
+    def test_unknown_image_id_is_named(self, write_kins):
+        def edit(data):
+            data['annotations'][0]['image_id'] = 3
+
+        with pytest.raises(AmodalAnnotationError,
+                           match="image 3, annotation 1: 'image_id' names no image"):
+            convert_kins(write_kins(edit))
+
+    def test_category_of_the_wrong_type_is_named(self, write_kins):
+        def edit(data):
+            data['annotations'][0]['category_id'] = '4'
+
+        with pytest.raises(AmodalAnnotationError,
+                           match="image 1, annotation 1: unknown category id '4'"):
+            convert_kins(write_kins(edit))
+
+    def test_polygon_of_the_wrong_type_is_named(self, write_kins, release):
+        def edit(data):
+            data['annotations'][0]['segmentation' if release == 'v1' else 'a_segm'] = 'car'
+
+        with pytest.raises(AmodalAnnotationError, match='image 1, annotation 1: segmentation of '
+                           'type str'):
+            convert_kins(write_kins(edit))
+
+    def test_image_size_of_the_wrong_type_is_named(self, write_kins):
+        def edit(data):
+            data['images'][0]['height'] = '40'
+
+        path = write_kins(edit)
+        with pytest.raises(AmodalAnnotationError,
+                           match=f"{path}: image 1: height '40' is not a positive integer"):
+            convert_kins(path)
+
+    def test_duplicate_annotation_id_is_named(self, write_kins):
+        def edit(data):
+            data['annotations'][1]['id'] = 1
+
+        with pytest.raises(AmodalAnnotationError, match='annotation 1: annotation id used twice'):
+            convert_kins(write_kins(edit))
+
+    def test_skip_mode_keeps_the_valid_annotations(self, write_kins):
+        def edit(data):
+            data['annotations'][0]['image_id'] = 3
+
+        dataset, skipped = convert_kins(write_kins(edit), on_error='skip')
+        assert [a['id'] for a in dataset['annotations']] == [2]
+        assert skipped.reasons == {"invalid: 'image_id' names no image of the file": 1}
