@@ -9,13 +9,13 @@ objects (non-crowd annotations), occluded objects (occlude_rate > 0), object occ
 the average occlusion rate per object region over all and over the occluded objects.
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import sys
 
-if importlib.util.find_spec('mmorcnn') is None:  # a checkout without `pip install -e .`
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
+    sys.path.insert(0, REPO_ROOT)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

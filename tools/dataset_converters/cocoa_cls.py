@@ -8,12 +8,12 @@ of the same image that is not a crowd region (COCOA stuff is dropped); it takes 
 category, so the output has COCO's 80 categories. Images stay in ``data/coco/{train,val}2014/``.
 """
 import argparse
-import importlib.util
 import os.path as osp
 import sys
 
-if importlib.util.find_spec('mmorcnn') is None:  # a checkout without `pip install -e .`
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
+    sys.path.insert(0, REPO_ROOT)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

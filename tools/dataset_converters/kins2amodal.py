@@ -10,12 +10,12 @@ KINS v1 fields (``segmentation``, ``inmodal_seg``, ``inmodal_bbox``) and KINS 20
 release's 7 categories are kept. Images stay in ``data/kins/{training,testing}/image_2/``.
 """
 import argparse
-import importlib.util
 import os.path as osp
 import sys
 
-if importlib.util.find_spec('mmorcnn') is None:  # a checkout without `pip install -e .`
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
+    sys.path.insert(0, REPO_ROOT)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
