@@ -40,11 +40,12 @@ $PIP install -q --upgrade 'pip>=24' "$SETUPTOOLS_SPEC" wheel ninja
 log "torch $TORCH_VERSION (CPU)"
 $PIP install -q "torch==$TORCH_VERSION"
 
-# openmim pulls openxlab, which pins an old setuptools and requests: install it first, then put
-# back a setuptools that torch accepts and that still has pkg_resources.
-log "openmim"
-$PIP install -q openmim
-$PIP install -q "$SETUPTOOLS_SPEC"
+# openmim depends on opendatalab -> openxlab, which pins setuptools~=60.2 (no longer accepted by
+# torch 2.13) and an old requests. mim's train/test/run commands never import them, so openmim
+# is installed without them and its other dependencies are named here.
+log "openmim (without openxlab's pins)"
+$PIP install -q --no-deps openmim
+$PIP install -q Click colorama model-index pandas requests rich tabulate
 
 log "mmengine, numpy, pycocotools and mmcv's runtime dependencies"
 $PIP install -q -r "$HERE/requirements/build.txt"
