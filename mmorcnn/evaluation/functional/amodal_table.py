@@ -1,0 +1,80 @@
+"""The summary tables that AmodalCocoMetric and eval_amodal.py print."""
+import logging
+from typing import Dict, List, Union
+
+from mmengine.logging import print_log
+from terminaltables import AsciiTable
+
+from .amodal_eval import AmodalEvalResult
+
+# (row label, key prefix, measure) in the order of the paper's tables.
+_ROWS = [
+    ('all', '', 'AV'), ('all', '', 'A'), ('all', '', 'V'),
+    ('occluded', 'occ_', 'AV'), ('occluded', 'occ_', 'A'), ('occluded', 'occ_', 'V'),
+    ('occluded', 'occ_', 'IV'),
+    ('things', 'things_', 'A'), ('stuff', 'stuff_', 'A'),
+    ('occlusion none', 'none_', 'A'), ('occlusion partial', 'partial_', 'A'),
+    ('occlusion heavy', 'heavy_', 'A'),
+]
+#: The paper's column order (Tables 3, 4, 6), for the one-line copy-paste summary.
+COPYPASTE_KEYS = ('AP_AV', 'AP_A', 'AP_V', 'occ_AP_AV', 'occ_AP_A', 'occ_AP_V', 'occ_AP_IV50')
+
+
+def _fmt(metrics: Dict[str, float], key: str) -> str:
+    if key not in metrics:
+        return ''
+    value = metrics[key]
+    return '-' if value < 0 else f'{value:.3f}'
+
+
+def format_amodal_table(metrics: Dict[str, float]) -> str:
+    """All result keys as one table: a row per subset and measure, columns AP, AP_50, AP_75, AR.
+
+    Args:
+        metrics (dict): Result keys without the ``amodal/`` prefix. Rows whose keys are absent
+            are left out; -1 (not evaluable) prints as ``-``.
+    """
+    table = [['subset', 'measure', 'AP', 'AP_50', 'AP_75', 'AR']]
+    for subset, prefix, measure in _ROWS:
+        if measure == 'IV':
+            if f'{prefix}AP_IV50' in metrics:
+                table.append([subset, 'IV', '', _fmt(metrics, f'{prefix}AP_IV50'), '', ''])
+            continue
+        ap = f'{prefix}AP_{measure}'
+        if ap in metrics:
+            table.append([subset, measure, _fmt(metrics, ap), _fmt(metrics, f'{ap}_50'),
+                          _fmt(metrics, f'{ap}_75'), _fmt(metrics, f'{prefix}AR_{measure}')])
+    return AsciiTable(table).table
+
+
+def format_classwise_table(per_class: Dict[str, Dict[str, float]]) -> str:
+    """Per-category AP of the all and occluded subsets, a row per category."""
+    keys: List[str] = []
+    for values in per_class.values():
+        keys += [k for k in values if k not in keys]
+    table = [['category'] + keys]
+    table += [[name] + [_fmt(values, k) for k in keys] for name, values in per_class.items()]
+    return AsciiTable(table).table
+
+
+def format_copypaste(metrics: Dict[str, float]) -> str:
+    """``AP_AV AP_A AP_V occ_AP_AV occ_AP_A occ_AP_V occ_AP_IV50`` on one line."""
+    return ' '.join(f'{metrics.get(k, -1.):.3f}' for k in COPYPASTE_KEYS)
+
+
+def report_amodal(evaluation: AmodalEvalResult,
+                  logger: Union[logging.Logger, str, None] = 'current') -> Dict[str, float]:
+    """Log the summary table (and the per-class table, when computed) and the copy-paste line,
+    as mmdet's CocoMetric does.
+
+    Returns:
+        dict: The result keys (without ``amodal/``), per-class ones as ``{class}_{key}``.
+    """
+    metrics = dict(evaluation.metrics)
+    print_log('\n' + format_amodal_table(metrics), logger=logger)
+    if evaluation.per_class:
+        print_log('\n' + format_classwise_table(evaluation.per_class), logger=logger)
+        for name, values in evaluation.per_class.items():
+            metrics.update({f'{name}_{key}': value for key, value in values.items()})
+    print_log(f'amodal_copypaste: {format_copypaste(evaluation.metrics)}', logger=logger)
+    return metrics

@@ -1,0 +1,3 @@
+from .amodal_coco_metric import AmodalCocoMetric
+
+__all__ = ['AmodalCocoMetric']

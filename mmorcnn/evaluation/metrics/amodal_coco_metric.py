@@ -1,0 +1,180 @@
+"""mmengine adapter of the amodal evaluation protocol (paper section 3.3, DESIGN.md section 6).
+
+The computation lives in :mod:`mmorcnn.evaluation.functional`; this class only turns mmdet's
+prediction layout into RLEs during ``process`` and calls the core in ``compute_metrics``. It
+derives from mmengine's ``BaseMetric`` rather than mmdet's ``CocoMetric``, because every method
+of ``CocoMetric`` (pycocotools loading, ``results2json``, ``COCOeval`` calls) would have to be
+replaced: the ground truth is read by mmorcnn's one loader of the canonical format and evaluated
+by the vectorised core.
+"""
+import logging
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.fileio import dump
+from mmengine.logging import MMLogger, print_log
+from mmengine.structures import BaseDataElement
+
+from mmdet.registry import METRICS
+from mmorcnn.datasets.amodal_format import load_amodal_coco
+from mmorcnn.structures.mask_utils import masks_to_rles
+from ..functional import AmodalDetections, evaluate_amodal
+from ..functional.amodal_table import report_amodal
+
+
+def _encode_masks(masks) -> Optional[List[dict]]:
+    """Compressed RLEs (str counts) of ``(N, H, W)`` masks, or of already encoded ones."""
+    if masks is None:
+        return None
+    if isinstance(masks, torch.Tensor):
+        masks = masks.detach().cpu().numpy()
+    if isinstance(masks, np.ndarray):
+        return masks_to_rles(masks)
+    return [dict(size=[int(s) for s in m['size']],
+                 counts=m['counts'].decode('ascii') if isinstance(m['counts'], bytes)
+                 else m['counts']) for m in masks]
+
+
+def _numpy(values) -> np.ndarray:
+    return values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else \
+        np.asarray(values)
+
+
+@METRICS.register_module()
+class AmodalCocoMetric(BaseMetric):
+    """Amodal AP / AR of ORCNN's paper: AP_AV, AP_A, AP_V on all and on occluded objects,
+    AP_IV@0.5 on occluded objects, COCOA's things / stuff and occlusion-level breakdowns.
+
+    Build it with only ``dict(type='AmodalCocoMetric', ann_file=...)``. The result keys (with
+    the default prefix ``amodal``) are listed by
+    :func:`~mmorcnn.evaluation.functional.amodal_metric_keys`: ``amodal/AP_AV``, ``amodal/AP_A``,
+    ``amodal/AP_V`` with ``_50`` / ``_75`` variants and ``amodal/AR_*``, the same with ``occ_``,
+    ``amodal/occ_AP_IV50``, ``amodal/{none,partial,heavy}_{AP,AR}_A`` and, for ground truth with
+    ``isstuff``, ``amodal/{things,stuff}_{AP,AR}_A``. Values are fractions; -1 means not
+    evaluable (no ground truth in the subset, or no invisible masks predicted).
+
+    ``process`` reads ``pred_instances.masks`` (amodal), ``.visible_masks`` and
+    ``.invisible_masks`` (optional; a model without visible masks is evaluated with its amodal
+    masks as visible ones), ``.scores``, ``.labels`` and ``.bboxes``, and keeps only RLEs.
+
+    Args:
+        ann_file (str): Annotation file in the canonical amodal format; all of its images are
+            evaluated, as by mmdet's CocoMetric.
+        class_agnostic (bool): Match detections to ground truth of any class. Defaults to False.
+        classwise (bool): Also log and return per-class AP (keys ``{class}_AP_AV``, ...).
+            Defaults to False.
+        max_dets (int): Detections evaluated per image and class. Defaults to 100.
+        things_stuff (bool, optional): Report the things / stuff split. Defaults to None:
+            when the ground truth has ``isstuff``.
+        occlusion_levels (bool): Report the none / partial / heavy breakdown. Defaults to True.
+        format_only (bool): Only write the results file (``outfile_prefix`` must be set), do not
+            evaluate. Defaults to False.
+        outfile_prefix (str, optional): Write the results file ``{outfile_prefix}.amodal.json``
+            (schema in :mod:`mmorcnn.evaluation.functional.amodal_results`). Defaults to None.
+        on_error (str): How the annotation loader treats bad annotations, ``'raise'`` or
+            ``'skip'``; use the dataset's setting. Defaults to 'raise'.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+        collect_device (str): Device for gathering results across ranks. Defaults to 'cpu'.
+        prefix (str, optional): Prefix of the keys. Defaults to None, ``amodal``.
+        collect_dir (str, optional): Directory for gathering on the CPU. Defaults to None.
+    """
+    default_prefix: Optional[str] = 'amodal'
+
+    def __init__(self,
+                 ann_file: str,
+                 class_agnostic: bool = False,
+                 classwise: bool = False,
+                 max_dets: int = 100,
+                 things_stuff: Optional[bool] = None,
+                 occlusion_levels: bool = True,
+                 format_only: bool = False,
+                 outfile_prefix: Optional[str] = None,
+                 on_error: str = 'raise',
+                 backend_args: Optional[dict] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        if format_only and outfile_prefix is None:
+            raise ValueError('format_only=True writes the results file and needs outfile_prefix')
+        self.class_agnostic = class_agnostic
+        self.classwise = classwise
+        self.max_dets = max_dets
+        self.things_stuff = things_stuff
+        self.occlusion_levels = occlusion_levels
+        self.format_only = format_only
+        self.outfile_prefix = outfile_prefix
+        self.gt = load_amodal_coco(ann_file, on_error=on_error, backend_args=backend_args)
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Keep the predictions of a batch as RLEs (never full masks)."""
+        for sample in data_samples:
+            if isinstance(sample, BaseDataElement):
+                sample = sample.to_dict()
+            pred = sample['pred_instances']
+            if 'masks' not in pred:
+                raise KeyError('AmodalCocoMetric needs pred_instances.masks (the amodal masks)')
+            self.results.append(dict(
+                img_id=sample['img_id'],
+                labels=_numpy(pred['labels']).astype(np.int64),
+                scores=_numpy(pred['scores']).astype(np.float64),
+                bboxes=_numpy(pred['bboxes']).astype(np.float64).reshape(-1, 4),
+                amodal=_encode_masks(pred['masks']),
+                visible=_encode_masks(pred.get('visible_masks')),
+                invisible=_encode_masks(pred.get('invisible_masks'))))
+
+    def _label_to_cat_id(self) -> np.ndarray:
+        """Category id of each label: classes of ``dataset_meta`` by name, else file order."""
+        categories = self.gt.categories
+        if self.dataset_meta is None or 'classes' not in self.dataset_meta:
+            return np.array([c['id'] for c in categories], dtype=np.int64)
+        id_of_name = {c['name']: c['id'] for c in categories}
+        classes = list(self.dataset_meta['classes'])
+        missing = [c for c in classes if c not in id_of_name]
+        if missing:
+            raise KeyError(f'{self.gt.ann_file}: classes {missing} of the dataset are not among '
+                           f'its categories {list(id_of_name)}')
+        return np.array([id_of_name[c] for c in classes], dtype=np.int64)
+
+    def results_to_detections(self, results: Sequence[dict]) -> AmodalDetections:
+        """Join the per-image results of ``process`` (each image once) into one detection set."""
+        cat_of_label = self._label_to_cat_id()
+        parts, seen = [], set()
+        for r in results:
+            if r['img_id'] in seen:
+                print_log(f'image {r["img_id"]} was predicted twice; the first prediction is '
+                          'evaluated', logger='current', level=logging.WARNING)
+                continue
+            seen.add(r['img_id'])
+            boxes = r['bboxes']
+            parts.append(AmodalDetections(
+                image_ids=np.full(len(r['scores']), r['img_id']),
+                category_ids=cat_of_label[r['labels']],
+                scores=r['scores'],
+                amodal=r['amodal'],
+                visible=r['visible'],
+                invisible=r['invisible'],
+                bboxes=np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)))
+        return AmodalDetections.concat(parts)
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Evaluate the gathered results; log the summary table (and the per-class table)."""
+        logger: MMLogger = MMLogger.get_current_instance()
+        detections = self.results_to_detections(results)
+        if self.outfile_prefix is not None:
+            out_file = f'{self.outfile_prefix}.amodal.json'
+            dump(detections.to_json(), out_file)
+            logger.info(f'amodal results written to {osp.abspath(out_file)}')
+        if self.format_only:
+            return {}
+
+        cat_ids = sorted(set(self._label_to_cat_id().tolist()))
+        evaluation = evaluate_amodal(
+            self.gt.anns_by_image, self.gt.categories, detections, cat_ids=cat_ids,
+            class_agnostic=self.class_agnostic, max_dets=self.max_dets,
+            things_stuff=self.things_stuff, occlusion_levels=self.occlusion_levels,
+            classwise=self.classwise, logger=logger)
+        return report_amodal(evaluation, logger)

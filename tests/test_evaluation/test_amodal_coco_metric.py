@@ -1,0 +1,195 @@
+"""Properties of AmodalCocoMetric (the mmengine adapter) and of eval_amodal.py."""
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+import tempfile
+from unittest import TestCase
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from mmdet.registry import METRICS
+from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
+
+import mmorcnn  # noqa: F401  (registers AmodalCocoMetric)
+from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal
+from mmorcnn.structures.mask_utils import rle_to_mask
+from .amodal_random_data import random_scene, to_annotation_file
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def make_scene(seed: int, tmp_dir: str, **kwargs):
+    """Write a random scene's annotation file; return its path, the parsed scene and the
+    DetDataSamples a model would give for it (one per image, in file order)."""
+    anns, images, cats, dets = random_scene(seed, **kwargs)
+    ann_file = osp.join(tmp_dir, f'scene{seed}.json')
+    with open(ann_file, 'w') as f:
+        json.dump(to_annotation_file(anns, images, cats), f)
+    label_of = {c['id']: k for k, c in enumerate(cats)}
+    samples = []
+    for img in images:
+        idx = np.flatnonzero(dets.image_ids == img['id'])
+        pred = InstanceData()
+        shape = (len(idx), img['height'], img['width'])
+
+        def masks(rles):
+            stacked = [rle_to_mask(rles[i]) for i in idx]
+            return torch.from_numpy(np.stack(stacked)).bool() if stacked else \
+                torch.zeros(shape, dtype=torch.bool)
+
+        pred.masks = masks(dets.amodal)
+        if dets.visible is not None:
+            pred.visible_masks = masks(dets.visible)
+        if dets.invisible is not None:
+            pred.invisible_masks = masks(dets.invisible)
+        pred.scores = torch.tensor(dets.scores[idx], dtype=torch.float32)
+        pred.labels = torch.tensor([label_of[c] for c in dets.category_ids[idx]],
+                                   dtype=torch.long)
+        xywh = dets.bboxes[idx].reshape(-1, 4)
+        pred.bboxes = torch.tensor(np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1),
+                                   dtype=torch.float32)
+        sample = DetDataSample(metainfo=dict(img_id=img['id'],
+                                             ori_shape=(img['height'], img['width'])))
+        sample.pred_instances = pred
+        samples.append(sample)
+    meta = dict(classes=tuple(c['name'] for c in cats))
+    return ann_file, (anns, images, cats, dets), samples, meta
+
+
+def float32_scores(dets: AmodalDetections) -> AmodalDetections:
+    """The detections with the scores a float32 tensor carries."""
+    return AmodalDetections(dets.image_ids, dets.category_ids,
+                            dets.scores.astype(np.float32).astype(np.float64), dets.amodal,
+                            dets.visible, dets.invisible, dets.bboxes)
+
+
+def run_metric(ann_file, samples, meta, **kwargs) -> dict:
+    metric = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file, **kwargs))
+    metric.dataset_meta = meta
+    for i in range(0, len(samples), 3):
+        metric.process({}, samples[i:i + 3])
+    return metric.evaluate(size=len(samples))
+
+
+class TestMetricEqualsTheCore(TestCase):
+    """Built from ``dict(type='AmodalCocoMetric', ann_file=...)`` and driven by process /
+    evaluate, the metric returns the core's numbers under ``amodal/`` keys."""
+
+    def test_orcnn_layout(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, (anns, _, cats, dets), samples, meta = make_scene(1, tmp, num_images=9)
+            metrics = run_metric(ann_file, samples, meta)
+        expected = evaluate_amodal(anns, cats, float32_scores(dets)).metrics
+        self.assertEqual(metrics, {f'amodal/{k}': v for k, v in expected.items()})
+        self.assertGreater(metrics['amodal/occ_AP_IV50'], -1)
+
+    def test_amodal_mask_rcnn_layout_has_no_iv(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, (anns, _, cats, dets), samples, meta = make_scene(
+                2, tmp, num_images=9, dets_visible=False, dets_invisible=False)
+            metrics = run_metric(ann_file, samples, meta)
+        self.assertEqual(metrics['amodal/occ_AP_IV50'], -1)
+        expected = evaluate_amodal(anns, cats, float32_scores(dets)).metrics
+        self.assertEqual(metrics['amodal/AP_V'], expected['AP_V'])
+
+    def test_classwise_adds_per_class_keys(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, (_, _, cats, _), samples, meta = make_scene(3, tmp, num_images=6)
+            metrics = run_metric(ann_file, samples, meta, classwise=True)
+        for cat in cats:
+            self.assertIn(f'amodal/{cat["name"]}_AP_AV', metrics)
+            self.assertIn(f'amodal/{cat["name"]}_occ_AP_IV50', metrics)
+
+    def test_no_detections(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, _, samples, meta = make_scene(4, tmp, num_images=5)
+            for sample in samples:
+                sample.pred_instances = sample.pred_instances[:0]
+            metrics = run_metric(ann_file, samples, meta)
+        self.assertTrue(all(v in (0, -1) for v in metrics.values()), metrics)
+        self.assertEqual(metrics['amodal/AP_A'], 0)
+
+
+class TestResultsFileAndOfflineTool(TestCase):
+    """format_only writes the results file; eval_amodal.py evaluates it to the same numbers
+    and prints the same table."""
+
+    def test_format_only_then_eval_amodal(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, _, samples, meta = make_scene(5, tmp, num_images=7)
+            prefix = osp.join(tmp, 'preds')
+            self.assertEqual(run_metric(ann_file, samples, meta, format_only=True,
+                                        outfile_prefix=prefix), {})
+            with open(f'{prefix}.amodal.json') as f:
+                entries = json.load(f)
+            self.assertEqual(len(entries), sum(len(s.pred_instances) for s in samples))
+            metrics = run_metric(ann_file, samples, meta)
+            out = osp.join(tmp, 'metrics.json')
+            proc = subprocess.run(
+                [sys.executable, 'tools/analysis_tools/eval_amodal.py', ann_file,
+                 f'{prefix}.amodal.json', '--out', out],
+                cwd=REPO_ROOT, capture_output=True, text=True, env=_env_without_install())
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(out) as f:
+                offline = json.load(f)
+        self.assertEqual(offline, metrics)
+        self.assertIn('| occluded', proc.stdout + proc.stderr)
+        self.assertIn('amodal_copypaste', proc.stdout + proc.stderr)
+
+
+def _env_without_install() -> dict:
+    """The tool must run from the repo root without mmorcnn on the path."""
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _distributed_worker(rank: int, world_size: int, port: int, ann_file: str, seed: int,
+                        num_images: int, out_file: str) -> None:
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=world_size)
+    try:
+        _, _, samples, meta = make_scene(seed, osp.dirname(ann_file), num_images=num_images)
+        # mmengine's DefaultSampler: rank r takes r, r + W, ...; the last rank is padded with
+        # the first samples so every rank has the same number.
+        per_rank = -(-len(samples) // world_size)
+        indices = (list(range(len(samples))) * 2)[:per_rank * world_size][rank::world_size]
+        metric = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file))
+        metric.dataset_meta = meta
+        for i in indices:
+            metric.process({}, [samples[i]])
+        metrics = metric.evaluate(size=len(samples))
+        if rank == 0:
+            with open(out_file, 'w') as f:
+                json.dump(metrics, f)
+    finally:
+        dist.destroy_process_group()
+
+
+class TestDistributedEvaluation(TestCase):
+    """Two gloo processes give exactly the numbers of one (results gathered, the sampler's
+    padding dropped, nothing counted twice)."""
+
+    def test_two_processes_equal_one(self):
+        seed, num_images = 7, 11  # odd: the second rank gets a padded duplicate
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, _, samples, meta = make_scene(seed, tmp, num_images=num_images)
+            single = run_metric(ann_file, samples, meta)
+            out_file = osp.join(tmp, 'dist.json')
+            mp.spawn(_distributed_worker,
+                     args=(2, _free_port(), ann_file, seed, num_images, out_file), nprocs=2)
+            with open(out_file) as f:
+                distributed = json.load(f)
+        self.assertEqual(distributed, single)

@@ -1,0 +1,70 @@
+"""Evaluate a saved amodal results file against an annotation file, as AmodalCocoMetric does.
+
+    python tools/analysis_tools/eval_amodal.py GT.json RESULTS.json [--out metrics.json]
+
+GT.json is in the canonical amodal format (DESIGN.md section 3); RESULTS.json is the file that
+``AmodalCocoMetric(format_only=True, outfile_prefix=P)`` writes as ``P.amodal.json`` (schema in
+``mmorcnn/evaluation/functional/amodal_results.py``). The tool prints the same tables as the
+metric and can write the ``amodal/*`` keys to a JSON file.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+import time
+
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
+    sys.path.insert(0, REPO_ROOT)
+
+from mmengine.logging import MMLogger  # noqa: E402
+
+from mmorcnn.datasets.amodal_format import load_amodal_coco  # noqa: E402
+from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal  # noqa: E402
+from mmorcnn.evaluation.functional.amodal_table import report_amodal  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Amodal AP / AR of a saved results file')
+    parser.add_argument('ann_file', help='annotation file in the canonical amodal format')
+    parser.add_argument('results', help='results file written by AmodalCocoMetric')
+    parser.add_argument('--class-agnostic', action='store_true',
+                        help='match detections to ground truth of any class')
+    parser.add_argument('--classwise', action='store_true', help='also report per-class AP')
+    parser.add_argument('--max-dets', type=int, default=100,
+                        help='detections evaluated per image and class (default 100)')
+    parser.add_argument('--things-stuff', choices=['auto', 'on', 'off'], default='auto',
+                        help='report things / stuff (auto: when the GT has isstuff)')
+    parser.add_argument('--no-occlusion-levels', action='store_true',
+                        help='leave out the none / partial / heavy breakdown')
+    parser.add_argument('--on-error', choices=['raise', 'skip'], default='raise',
+                        help='how bad annotations are treated (default raise)')
+    parser.add_argument('--prefix', default='amodal', help='prefix of the keys in --out')
+    parser.add_argument('--out', help='write the metrics to this JSON file')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    logger = MMLogger.get_instance('eval_amodal', log_level='INFO')
+    gt = load_amodal_coco(args.ann_file, on_error=args.on_error, logger=logger)
+    with open(args.results) as f:
+        detections = AmodalDetections.from_json(json.load(f))
+    logger.info(f'{len(detections)} detections on {len(gt.images)} images')
+    start = time.perf_counter()
+    evaluation = evaluate_amodal(
+        gt.anns_by_image, gt.categories, detections, class_agnostic=args.class_agnostic,
+        max_dets=args.max_dets,
+        things_stuff={'auto': None, 'on': True, 'off': False}[args.things_stuff],
+        occlusion_levels=not args.no_occlusion_levels, classwise=args.classwise, logger=logger)
+    logger.info(f'evaluated in {time.perf_counter() - start:.2f} s')
+    metrics = {f'{args.prefix}/{k}': v for k, v in report_amodal(evaluation, logger).items()}
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(metrics, f, indent=1)
+        logger.info(f'metrics written to {args.out}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
