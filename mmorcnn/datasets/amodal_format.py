@@ -23,8 +23,8 @@ from mmorcnn.structures.mask_utils import (MaskFormatError, rle_and_not, rle_are
 #: by a few pixels.
 DEFAULT_PART_TOLERANCE = 0.05
 
-#: Optional per-instance occlusion fields that are passed through unchanged.
-PASSTHROUGH_KEYS = ('order', 'occluder_ids')
+#: Optional per-instance fields passed through unchanged (depth order, COCOA's stuff flag).
+PASSTHROUGH_KEYS = ('order', 'occluder_ids', 'isstuff')
 
 #: How many skipped annotations :func:`load_amodal_coco` logs one by one before summarising.
 MAX_LOGGED_SKIPS = 10

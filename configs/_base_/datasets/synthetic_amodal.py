@@ -53,11 +53,10 @@ val_dataloader = dict(
         backend_args=backend_args))
 test_dataloader = val_dataloader
 
-# mmdet's COCO metric on the amodal boxes and masks (the amodal metric comes with issue 5).
+# The paper's amodal protocol (section 3.3): AP_AV, AP_A, AP_V on all and occluded objects,
+# AP_IV@0.5 (keys amodal/..., see README "Evaluation").
 val_evaluator = dict(
-    type='CocoMetric',
+    type='AmodalCocoMetric',
     ann_file=data_root + 'annotations/val.json',
-    metric=['bbox', 'segm'],
-    format_only=False,
     backend_args=backend_args)
 test_evaluator = val_evaluator
