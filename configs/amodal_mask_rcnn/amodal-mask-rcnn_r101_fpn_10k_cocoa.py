@@ -1,11 +1,6 @@
-# AmodalMRCNN-101 on COCOA (paper 4.3): Mask R-CNN trained on amodal boxes and masks, paper schedule.
-_base_ = [
-    '../_base_/models/amodal-mask-rcnn_r50_fpn.py', '../_base_/datasets/cocoa.py',
-    '../_base_/schedules/schedule_10k.py', '../_base_/default_runtime.py',
-    '../_base_/models/mmdet_coco_weights.py'
-]
+# AmodalMRCNN-101: the R50 config with a ResNet-101 backbone and the COCO Mask R-CNN R101 weights.
+_base_ = './amodal-mask-rcnn_r50_fpn_10k_cocoa.py'
 
 model = dict(
-    backbone=dict(depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')),
-    roi_head=dict(bbox_head=dict(num_classes=1), mask_head=dict(num_classes=1)))
+    backbone=dict(depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
 load_from = {{_base_.mask_rcnn_r101_fpn_coco}}
