@@ -8,3 +8,8 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=3))
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+
+# Overlays (`mim test --show-dir`, AmodalInferencer): amodal masks in class colours with their
+# invisible part highlighted, ground truth left of the prediction (mmorcnn.visualization).
+visualizer = dict(type='AmodalDetLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')],
+                  name='visualizer')

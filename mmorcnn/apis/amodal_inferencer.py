@@ -1,0 +1,133 @@
+"""Run an amodal detector on images: overlays and amodal / visible / invisible masks per instance.
+
+    from mmorcnn.apis import AmodalInferencer
+    inferencer = AmodalInferencer('configs/orcnn/orcnn_r18_fpn_tiny_synthetic.py', 'iter_600.pth')
+    result = inferencer('demo.png', out_dir='outputs', no_save_pred=False)
+    result['predictions'][0]['instances'][0]['invisible_mask']   # compressed RLE
+
+For each image, ``out_dir/vis/<image name>`` is the overlay of :class:`AmodalDetLocalVisualizer`
+and ``out_dir/preds/<image stem>.json`` the prediction::
+
+    {"img_path": "demo.png",                 # null for an array input
+     "height": 480, "width": 640,            # of the input image; masks have this size
+     "instances": [                          # every predicted instance, highest score first
+       {"label": 2,                          # index into the model's classes
+        "category": "triangle",              # the class name
+        "score": 0.93,
+        "bbox": [x1, y1, x2, y2],            # the predicted (amodal) box
+        "segmentation": {"size": [h, w], "counts": "..."},     # amodal mask, compressed RLE
+        "visible_mask": {"size": [h, w], "counts": "..."},     # absent when the model
+        "invisible_mask": {"size": [h, w], "counts": "..."}},  # predicts none (AmodalMRCNN)
+       ...]}
+
+The mask names are those of the canonical annotation format (DESIGN.md section 3) and of the
+results file of ``AmodalCocoMetric``: ``segmentation`` is the amodal mask.
+"""
+import json
+import math
+import os
+import os.path as osp
+from typing import Dict, Iterable, Iterator, Optional
+
+import numpy as np
+from mmdet.apis import DetInferencer
+from mmdet.structures import DetDataSample
+from mmengine.config import ConfigDict
+from mmengine.visualization import Visualizer
+
+from mmorcnn.structures.mask_utils import masks_to_rles
+
+#: Prediction fields written to the JSON, by their names there.
+MASK_FIELDS = (('masks', 'segmentation'), ('visible_masks', 'visible_mask'),
+               ('invisible_masks', 'invisible_mask'))
+#: Transforms that read ground truth; inference images have none.
+ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadAmodalAnnotations', 'mmdet.LoadAnnotations')
+
+
+class _Batches:
+    """The batches of ``preprocess`` with a length, so that the progress bar has a total."""
+
+    def __init__(self, batches: Iterator, num: int) -> None:
+        self.batches, self.num = batches, num
+
+    def __iter__(self) -> Iterator:
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return self.num
+
+
+class AmodalInferencer(DetInferencer):
+    """mmdet's DetInferencer for amodal instance segmentation models (ORCNN, AmodalMRCNN).
+
+    Differences to mmdet's: the test pipeline's ground-truth loading is dropped; the overlay is
+    drawn by :class:`~mmorcnn.visualization.AmodalDetLocalVisualizer` (amodal masks in class
+    colours, invisible parts highlighted) also when the config names mmdet's visualizer; the
+    predictions are one record per instance with its amodal, visible and invisible masks as
+    compressed RLEs (schema in the module docstring); the progress bar over a folder of images
+    has a total.
+
+    Args:
+        model (str | dict, optional): Config file or config of the model.
+        weights (str, optional): Checkpoint file. Defaults to None.
+        device (str, optional): Device, e.g. ``'cpu'``, ``'cuda:0'``. Defaults to None: CUDA
+            when available.
+        scope (str, optional): Registry scope. Defaults to 'mmdet'.
+        palette (str): Colour palette of the classes, as mmdet's. Defaults to 'none' (the
+            dataset's, else random).
+        show_progress (bool): Show a progress bar. Defaults to True.
+    """
+
+    def _init_pipeline(self, cfg: ConfigDict):
+        """The config's test pipeline without its annotation loading."""
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        cfg.test_dataloader.dataset.pipeline = [
+            t for t in pipeline if t['type'] not in ANNOTATION_LOADERS]
+        return super()._init_pipeline(cfg)
+
+    def _init_visualizer(self, cfg: ConfigDict) -> Optional[Visualizer]:
+        """The config's visualizer, made amodal if the config names mmdet's."""
+        if cfg.get('visualizer') is not None and cfg.visualizer.get('type') in (
+                'DetLocalVisualizer', 'mmdet.DetLocalVisualizer'):
+            cfg.visualizer.type = 'AmodalDetLocalVisualizer'
+        return super()._init_visualizer(cfg)
+
+    def preprocess(self, inputs: Iterable, batch_size: int = 1, **kwargs) -> _Batches:
+        inputs = list(inputs)
+        return _Batches(super().preprocess(inputs, batch_size=batch_size, **kwargs),
+                        math.ceil(len(inputs) / batch_size))
+
+    def pred2dict(self, data_sample: DetDataSample, pred_out_dir: str = '') -> Dict:
+        """One record per image with one entry per instance; written to
+        ``pred_out_dir/preds/<image stem>.json`` when ``pred_out_dir`` is set."""
+        pred = data_sample.pred_instances
+        classes = (self.model.dataset_meta or {}).get('classes')
+        height, width = data_sample.ori_shape[:2]
+        order = np.argsort(-pred.scores.cpu().numpy(), kind='stable')
+        rles = {name: masks_to_rles(pred.get(key).cpu().numpy().astype(np.uint8)[order])
+                for key, name in MASK_FIELDS if key in pred}
+        labels = pred.labels.cpu().numpy()[order]
+        scores = pred.scores.cpu().numpy()[order]
+        bboxes = pred.bboxes.cpu().numpy()[order]
+        instances = []
+        for i in range(len(order)):
+            instance = dict(label=int(labels[i]),
+                            category=classes[labels[i]] if classes else str(int(labels[i])),
+                            score=float(scores[i]),
+                            bbox=[float(v) for v in bboxes[i]])
+            instance.update({name: masks[i] for name, masks in rles.items()})
+            instances.append(instance)
+        img_path = data_sample.get('img_path')
+        result = dict(img_path=img_path, height=int(height), width=int(width),
+                      instances=instances)
+
+        if pred_out_dir:
+            if img_path is not None:
+                stem = osp.splitext(osp.basename(img_path))[0]
+            else:
+                stem = str(self.num_predicted_imgs).zfill(8)
+                self.num_predicted_imgs += 1
+            os.makedirs(osp.join(pred_out_dir, 'preds'), exist_ok=True)
+            with open(osp.join(pred_out_dir, 'preds', f'{stem}.json'), 'w') as f:
+                json.dump(result, f)
+        return result

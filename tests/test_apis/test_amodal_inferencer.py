@@ -1,0 +1,134 @@
+"""AmodalInferencer and tools/demo/image_demo.py: the prediction fields, the JSON schema, the
+overlays, on ORCNN and on AmodalMRCNN (amodal masks only)."""
+import glob
+import importlib.util
+import json
+import os.path as osp
+
+import mmcv
+import numpy as np
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmorcnn  # noqa: F401
+from mmorcnn.apis import AmodalInferencer
+from mmorcnn.datasets.synthetic import generate_synthetic_amodal
+from mmorcnn.structures.mask_utils import rle_to_mask
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ORCNN = osp.join(ROOT, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
+AMODAL_MRCNN = osp.join(ROOT, 'configs', 'amodal_mask_rcnn',
+                        'amodal-mask-rcnn_r18_fpn_tiny_synthetic.py')
+CLASSES = ('circle', 'square', 'triangle', 'hexagon', 'disc', 'star')
+MASK_KEYS = ('segmentation', 'visible_mask', 'invisible_mask')
+INSTANCE_KEYS = {'label', 'category', 'score', 'bbox'}
+
+
+@pytest.fixture(scope='module')
+def images(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('synthetic'))
+    generate_synthetic_amodal(out, num_train=1, num_val=3, seed=5)
+    return osp.join(out, 'val')
+
+
+def _checkpoint(config: str, path: str) -> str:
+    """A randomly initialised model saved as a checkpoint with the dataset's classes."""
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=dict(classes=CLASSES))), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def orcnn_checkpoint(tmp_path_factory):
+    return _checkpoint(ORCNN, str(tmp_path_factory.mktemp('ckpt') / 'orcnn.pth'))
+
+
+@pytest.fixture(scope='module')
+def orcnn_inferencer(orcnn_checkpoint):
+    return AmodalInferencer(ORCNN, orcnn_checkpoint, device='cpu', show_progress=False)
+
+
+def _check_schema(pred: dict, image_path: str, mask_keys) -> None:
+    height, width = mmcv.imread(image_path).shape[:2]
+    assert pred['img_path'] == image_path
+    assert (pred['height'], pred['width']) == (height, width)
+    scores = [inst['score'] for inst in pred['instances']]
+    assert scores == sorted(scores, reverse=True)
+    for inst in pred['instances']:
+        assert set(inst) == INSTANCE_KEYS | set(mask_keys)
+        assert inst['category'] == CLASSES[inst['label']]
+        assert len(inst['bbox']) == 4
+        for key in mask_keys:
+            assert inst[key]['size'] == [height, width]
+            assert isinstance(inst[key]['counts'], str)
+
+
+def test_orcnn_predictions_carry_amodal_visible_invisible_rle_per_instance(
+        orcnn_inferencer, images):
+    image = osp.join(images, '000000.png')
+    result = orcnn_inferencer(image, return_datasamples=False)
+    pred, = result['predictions']
+    assert pred['instances'], 'a random ORCNN predicts some instances above the test score_thr'
+    _check_schema(pred, image, MASK_KEYS)
+    # the RLEs are the model's masks, in score order
+    sample, = orcnn_inferencer(image, return_datasamples=True)['predictions']
+    order = torch.argsort(sample.pred_instances.scores, descending=True, stable=True)
+    for key, name in (('masks', 'segmentation'), ('visible_masks', 'visible_mask'),
+                      ('invisible_masks', 'invisible_mask')):
+        expected = sample.pred_instances.get(key)[order].numpy().astype(np.uint8)
+        decoded = np.stack([rle_to_mask(inst[name]) for inst in pred['instances']])
+        np.testing.assert_array_equal(decoded, expected)
+
+
+def test_folder_writes_an_overlay_and_a_json_per_image(orcnn_inferencer, images, tmp_path):
+    out_dir = str(tmp_path)
+    result = orcnn_inferencer(images, out_dir=out_dir, no_save_pred=False)
+    names = sorted(osp.basename(p) for p in glob.glob(osp.join(images, '*.png')))
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'vis', '*'))) == names
+    for pred in result['predictions']:
+        stem = osp.splitext(osp.basename(pred['img_path']))[0]
+        with open(osp.join(out_dir, 'preds', f'{stem}.json')) as f:
+            assert json.load(f) == pred
+        overlay = mmcv.imread(osp.join(out_dir, 'vis', osp.basename(pred['img_path'])))
+        assert overlay.shape[:2] == (pred['height'], pred['width'])
+
+
+def test_no_detections_give_an_empty_instance_list(orcnn_checkpoint, images, tmp_path):
+    cfg = Config.fromfile(ORCNN)
+    cfg.model.test_cfg.rcnn.score_thr = 1.1
+    inferencer = AmodalInferencer(cfg, orcnn_checkpoint, device='cpu', show_progress=False)
+    image = osp.join(images, '000001.png')
+    result = inferencer(image, out_dir=str(tmp_path), no_save_pred=False)
+    assert result['predictions'][0]['instances'] == []
+    assert osp.isfile(osp.join(str(tmp_path), 'vis', '000001.png'))
+
+
+def test_amodal_mask_rcnn_predictions_have_amodal_masks_only(images, tmp_path):
+    checkpoint = _checkpoint(AMODAL_MRCNN, str(tmp_path / 'amodal_mrcnn.pth'))
+    inferencer = AmodalInferencer(AMODAL_MRCNN, checkpoint, device='cpu', show_progress=False)
+    image = osp.join(images, '000002.png')
+    pred, = inferencer(image, out_dir=str(tmp_path), no_save_pred=False)['predictions']
+    assert pred['instances']
+    _check_schema(pred, image, ('segmentation', ))
+    assert osp.isfile(osp.join(str(tmp_path), 'vis', '000002.png'))
+
+
+def test_image_demo_on_a_folder_with_limit(orcnn_checkpoint, images, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        'image_demo', osp.join(ROOT, 'tools', 'demo', 'image_demo.py'))
+    image_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(image_demo)
+    out_dir = str(tmp_path / 'out')
+    assert image_demo.main([images, ORCNN, orcnn_checkpoint, '--out-dir', out_dir,
+                            '--limit', '2', '--device', 'cpu']) == 0
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'vis', '*'))) == [
+        '000000.png', '000001.png']
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'preds', '*'))) == [
+        '000000.json', '000001.json']
+    assert f'overlays:    {osp.join(out_dir, "vis")}' in capsys.readouterr().out
