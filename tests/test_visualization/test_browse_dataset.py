@@ -1,0 +1,42 @@
+"""tools/analysis_tools/browse_dataset.py draws the ground truth of an annotation file or of a
+config's dataset, one overlay per image at the image's size."""
+import glob
+import importlib.util
+import os.path as osp
+
+import mmcv
+import pytest
+
+from mmorcnn.datasets.synthetic import generate_synthetic_amodal
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+spec = importlib.util.spec_from_file_location(
+    'browse_dataset', osp.join(ROOT, 'tools', 'analysis_tools', 'browse_dataset.py'))
+browse_dataset = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(browse_dataset)
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('synthetic'))
+    generate_synthetic_amodal(out, num_train=2, num_val=2, seed=2)
+    return out
+
+
+def test_annotation_file_overlays_every_image_at_its_size(data_root, tmp_path, capsys):
+    out_dir = str(tmp_path)
+    assert browse_dataset.main([osp.join(data_root, 'annotations', 'val.json'), '--img-dir',
+                                osp.join(data_root, 'val'), '--output-dir', out_dir]) == 0
+    for image in glob.glob(osp.join(data_root, 'val', '*.png')):
+        overlay = mmcv.imread(osp.join(out_dir, osp.basename(image)))
+        assert overlay.shape == mmcv.imread(image).shape
+    assert '2 images' in capsys.readouterr().out
+
+
+def test_config_dataset_with_limit(data_root, tmp_path):
+    out_dir = str(tmp_path)
+    config = osp.join(ROOT, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
+    assert browse_dataset.main([config, '--phase', 'val', '--limit', '1', '--output-dir', out_dir,
+                                '--cfg-options', f'val_dataloader.dataset.data_root={data_root}/'
+                                ]) == 0
+    assert len(glob.glob(osp.join(out_dir, '*.png'))) == 1
