@@ -1,0 +1,5 @@
+# MRCNN-101, COCOA, paper Table 3:
+# AmodalMRCNN-101 trained on visible masks and visible boxes instead (the modal baseline).
+_base_ = ['../amodal_mask_rcnn/amodal-mask-rcnn_r101_fpn_10k_cocoa.py',
+          '../_base_/models/mask-rcnn_visible-target.py']
+train_dataloader = dict(dataset=dict(pipeline={{_base_.visible_train_pipeline}}))

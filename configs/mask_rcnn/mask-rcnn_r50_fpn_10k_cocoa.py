@@ -1,0 +1,5 @@
+# MRCNN-50, COCOA, paper Table 3:
+# AmodalMRCNN-50 trained on visible masks and visible boxes instead (the modal baseline).
+_base_ = ['../amodal_mask_rcnn/amodal-mask-rcnn_r50_fpn_10k_cocoa.py',
+          '../_base_/models/mask-rcnn_visible-target.py']
+train_dataloader = dict(dataset=dict(pipeline={{_base_.visible_train_pipeline}}))

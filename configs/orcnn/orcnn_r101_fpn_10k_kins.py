@@ -1,0 +1,7 @@
+# ORCNN, R101-FPN, KINS:
+# AmodalMRCNN-101 plus the visible and occlusion mask heads, initialised from COCO Mask R-CNN
+# (appendix A).
+_base_ = ['../amodal_mask_rcnn/amodal-mask-rcnn_r101_fpn_10k_kins.py',
+          '../_base_/models/orcnn_roi_head.py']
+model = dict(roi_head={{_base_.orcnn_roi_head}})
+load_from = {{_base_.orcnn_r101_fpn_coco_init}}

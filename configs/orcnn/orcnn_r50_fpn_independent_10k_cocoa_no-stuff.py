@@ -1,0 +1,5 @@
+# ORCNN (independent), R50-FPN, COCOA no stuff:
+# L_VM and L_IVM reach neither the amodal head nor the RoI feature extraction and backbone.
+_base_ = './orcnn_r50_fpn_10k_cocoa_no-stuff.py'
+
+model = dict(roi_head=dict(independent=True))

@@ -1,0 +1,5 @@
+# ORCNN (independent), R50-FPN, D2S amodal, paper Table 6:
+# L_VM and L_IVM reach neither the amodal head nor the RoI feature extraction and backbone.
+_base_ = './orcnn_r50_fpn_10k_d2sa.py'
+
+model = dict(roi_head=dict(independent=True))

@@ -1,0 +1,4 @@
+from .mask_heads import AmodalMaskHead, OcclusionMaskHead
+from .occlusion_roi_head import OcclusionRoIHead
+
+__all__ = ['AmodalMaskHead', 'OcclusionMaskHead', 'OcclusionRoIHead']

@@ -1,0 +1,3 @@
+from .amodal_mask_head import AmodalMaskHead, OcclusionMaskHead
+
+__all__ = ['AmodalMaskHead', 'OcclusionMaskHead']

@@ -1,0 +1,185 @@
+"""The mask heads of ORCNN (paper 3.1): amodal and visible mask heads, and the occlusion mask head.
+
+The amodal and the visible mask head share mmdet's FCNMaskHead architecture (four 3x3 conv + ReLU,
+deconv, 1x1 predictor) and differ only in the ground truth they learn from; the occlusion
+(invisible) mask head has no layers of its own, its logits are computed from the other two.
+All three use FCNMaskHead's target, loss (per-pixel sigmoid BCE, 3.2) and paste stages unchanged.
+"""
+from typing import List, Optional, Tuple
+
+import torch.nn.functional as F
+from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmdet.models.roi_heads.mask_heads import FCNMaskHead
+from mmdet.models.task_modules.samplers import SamplingResult
+from mmdet.registry import MODELS
+from mmdet.structures.mask import mask_target
+from mmdet.utils import InstanceList, OptConfigType
+
+# The instance field that holds each kind of mask, in ``gt_instances`` (written by
+# PackAmodalDetInputs) and in ``pred_instances`` alike. Amodal masks live in mmdet's own ``masks``
+# so that every mmdet component that reads ``masks`` works on them.
+MASK_FIELDS = dict(amodal='masks', visible='visible_masks', invisible='invisible_masks')
+
+_DEFAULT_LOSS = dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)
+
+
+@MODELS.register_module()
+class AmodalMaskHead(FCNMaskHead):
+    """An FCNMaskHead that learns and predicts one kind of ORCNN mask.
+
+    ORCNN mounts two heads of this class on the same RoIs and RoI features: one with
+    ``mask_type='amodal'``, one with ``mask_type='visible'``. The kind selects the ground truth
+    field (``gt_instances.masks`` / ``.visible_masks``), the loss name (``loss_amodal_mask`` /
+    ``loss_visible_mask``) and the result field (``pred_instances.masks`` / ``.visible_masks``).
+    Mask targets are cropped from the positive RoIs, which are amodal boxes in ORCNN (3.2).
+
+    Args:
+        mask_type (str): ``'amodal'``, ``'visible'`` or ``'invisible'``. Defaults to ``'amodal'``.
+        loss_mask (dict, optional): Config of the mask loss. ``None`` switches this head's loss
+            off while the head still predicts (e.g. ORCNN w/o L_V, paper 4.3). Defaults to a
+            per-pixel sigmoid cross entropy with weight 1, as in Mask R-CNN.
+        **kwargs: The arguments of :class:`FCNMaskHead` (``num_convs``, ``in_channels``,
+            ``num_classes``, ``class_agnostic``, ...).
+    """
+
+    def __init__(self,
+                 mask_type: str = 'amodal',
+                 loss_mask: OptConfigType = _DEFAULT_LOSS,
+                 **kwargs) -> None:
+        if mask_type not in MASK_FIELDS:
+            raise ValueError(f'mask_type must be one of {tuple(MASK_FIELDS)}, got {mask_type!r}')
+        # FCNMaskHead always builds a loss; build the default one and drop it when switched off.
+        super().__init__(loss_mask=loss_mask if loss_mask is not None else _DEFAULT_LOSS, **kwargs)
+        if loss_mask is None:
+            self.loss_mask = None
+        self.mask_type = mask_type
+
+    @property
+    def mask_field(self) -> str:
+        """str: The instance field of this head's masks, in the GT and in the results."""
+        return MASK_FIELDS[self.mask_type]
+
+    @property
+    def loss_name(self) -> str:
+        """str: The key of this head's loss, e.g. ``loss_visible_mask``."""
+        return f'loss_{self.mask_type}_mask'
+
+    @property
+    def with_loss(self) -> bool:
+        """bool: Whether this head is trained by its own loss."""
+        return self.loss_mask is not None
+
+    def get_targets(self, sampling_results: List[SamplingResult],
+                    batch_gt_instances: InstanceList,
+                    rcnn_train_cfg: ConfigDict) -> Tensor:
+        """Crop this head's GT masks (``gt_instances.<mask_field>``) with the positive RoIs.
+
+        Args:
+            sampling_results (list[:obj:`SamplingResult`]): Sampled RoIs of every image.
+            batch_gt_instances (list[:obj:`InstanceData`]): GT of every image, holding
+                ``self.mask_field``.
+            rcnn_train_cfg (:obj:`ConfigDict`): ``train_cfg`` of the R-CNN (``mask_size``).
+
+        Returns:
+            Tensor: Mask targets of the positive RoIs, shape (num_pos, mask_size, mask_size).
+        """
+        return mask_target([res.pos_priors for res in sampling_results],
+                           [res.pos_assigned_gt_inds for res in sampling_results],
+                           [gt[self.mask_field] for gt in batch_gt_instances], rcnn_train_cfg)
+
+    def loss_and_target(self, mask_preds: Tensor, sampling_results: List[SamplingResult],
+                        batch_gt_instances: InstanceList, rcnn_train_cfg: ConfigDict) -> dict:
+        """FCNMaskHead's loss under this head's name; no loss when the loss is switched off.
+
+        Returns:
+            dict: ``loss_mask``: ``{self.loss_name: loss}`` (empty without a loss) and
+            ``mask_targets`` (None without a loss).
+        """
+        if not self.with_loss:
+            return dict(loss_mask=dict(), mask_targets=None)
+        results = super().loss_and_target(mask_preds, sampling_results, batch_gt_instances,
+                                          rcnn_train_cfg)
+        results['loss_mask'] = {self.loss_name: results['loss_mask']['loss_mask']}
+        return results
+
+    def predict_by_feat(self,
+                        mask_preds: Tuple[Tensor],
+                        results_list: InstanceList,
+                        batch_img_metas: List[dict],
+                        rcnn_test_cfg: ConfigDict,
+                        rescale: bool = False,
+                        activate_map: bool = False) -> InstanceList:
+        """Paste binary masks into ``results.<mask_field>`` of every image.
+
+        The amodal head behaves exactly like FCNMaskHead: it writes ``masks`` and, with
+        ``rescale``, rescales ``results.bboxes`` in place. The other kinds paste from copies of the
+        boxes, so they leave the boxes and the amodal masks untouched; call them before the
+        amodal head.
+
+        Args: as :meth:`FCNMaskHead.predict_by_feat`.
+
+        Returns:
+            list[:obj:`InstanceData`]: ``results_list`` with ``<mask_field>``, (N, H, W) masks.
+        """
+        if self.mask_field == 'masks':
+            return super().predict_by_feat(mask_preds, results_list, batch_img_metas,
+                                           rcnn_test_cfg, rescale, activate_map)
+        pasted = super().predict_by_feat(
+            mask_preds,
+            [InstanceData(bboxes=res.bboxes.clone(), labels=res.labels) for res in results_list],
+            batch_img_metas, rcnn_test_cfg, rescale, activate_map)
+        for results, masks in zip(results_list, pasted):
+            results[self.mask_field] = masks.masks
+        return results_list
+
+
+@MODELS.register_module()
+class OcclusionMaskHead(AmodalMaskHead):
+    """The occlusion (invisible) mask head of ORCNN: no parameters (paper 3.1).
+
+    Its logits are ``amodal_logits - ReLU(visible_logits)``; its loss is the per-pixel sigmoid BCE
+    against ``gt_instances.invisible_masks`` (L_IVM, 3.2), named ``loss_invisible_mask``, and its
+    masks go to ``pred_instances.invisible_masks``.
+
+    Args:
+        num_classes (int): Number of classes; set by :class:`OcclusionRoIHead` from the amodal
+            head. Defaults to 80.
+        class_agnostic (bool): Whether the occlusion logits have a single channel; set by
+            :class:`OcclusionRoIHead` (true only when the amodal and the visible head are both
+            class-agnostic). Defaults to False.
+        loss_mask (dict, optional): Config of L_IVM; ``None`` switches it off (ORCNN w/o L_IV,
+            4.3). Defaults to a per-pixel sigmoid cross entropy with weight 1.
+    """
+
+    def __init__(self,
+                 num_classes: int = 80,
+                 class_agnostic: bool = False,
+                 loss_mask: OptConfigType = _DEFAULT_LOSS,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            mask_type='invisible',
+            loss_mask=loss_mask,
+            num_convs=0,
+            in_channels=1,
+            upsample_cfg=dict(type=None),
+            num_classes=num_classes,
+            class_agnostic=class_agnostic,
+            init_cfg=init_cfg)
+        self.conv_logits = None  # the logits come from the amodal and the visible head
+
+    def forward(self, amodal_logits: Tensor, visible_logits: Tensor) -> Tensor:
+        """Occlusion logits from the amodal and visible logits of the same RoIs.
+
+        Args:
+            amodal_logits (Tensor): (N, C, h, w) logits of the amodal mask head.
+            visible_logits (Tensor): (N, C or 1, h, w) logits of the visible mask head.
+
+        Returns:
+            Tensor: (N, C, h, w) occlusion logits.
+        """
+        # 3.1: the ReLU before the subtraction keeps a negative visible logit from enlarging the
+        # occlusion, so no occlusion is predicted where neither the amodal nor the visible mask is.
+        return amodal_logits - F.relu(visible_logits)

@@ -1,0 +1,128 @@
+"""Turn an mmdet Mask R-CNN checkpoint into an ORCNN initialisation (paper 3.1, appendix A).
+
+ORCNN is fine-tuned from a modal Mask R-CNN: its (modal) mask head initialises both the amodal and
+the visible mask head, and the class-specific output layers (box classifier, class-specific box
+regressor and mask predictors) are re-initialised when the class set differs, as the paper did for
+D2S amodal and COCOA. Train from the result with ``load_from``:
+
+    python tools/model_converters/mask_rcnn_to_orcnn.py mask_rcnn_r50_fpn_coco.pth \
+        work_dirs/orcnn_r50_init_d2sa.pth --num-classes 60
+    mim train mmorcnn orcnn_r50_fpn_10k_d2sa --cfg-options load_from=work_dirs/orcnn_r50_init_d2sa.pth
+
+``--no-visible-head`` only re-initialises the class-specific layers (for the AmodalMRCNN and
+MRCNN baselines, which keep a single mask head).
+"""
+import argparse
+import os.path as osp
+import sys
+from collections import OrderedDict
+from typing import Dict, List, Optional, Tuple
+
+import torch
+
+try:
+    from mmorcnn.utils import setup_checkpoint_loading
+except ImportError:  # running from a source checkout that is not installed
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    from mmorcnn.utils import setup_checkpoint_loading
+
+SRC_MASK_HEAD = 'roi_head.mask_head.'
+VISIBLE_MASK_HEAD = 'roi_head.visible_mask_head.'
+FC_CLS = 'roi_head.bbox_head.fc_cls.'
+FC_REG = 'roi_head.bbox_head.fc_reg.'
+CONV_LOGITS = 'roi_head.mask_head.conv_logits.'
+
+
+def _out_channels(state_dict: Dict[str, torch.Tensor], prefix: str) -> int:
+    return state_dict[prefix + 'weight'].shape[0]
+
+
+def convert(state_dict: Dict[str, torch.Tensor],
+            num_classes: Optional[int] = None,
+            class_agnostic_mask: bool = False,
+            visible_head: bool = True) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
+    """Convert a Mask R-CNN state dict into an ORCNN one.
+
+    Args:
+        state_dict (dict): The Mask R-CNN weights (``roi_head.bbox_head`` with ``fc_cls`` and
+            ``fc_reg``, ``roi_head.mask_head`` with ``conv_logits``).
+        num_classes (int, optional): Class count of the ORCNN model. When it differs from the
+            checkpoint's, the class-specific output layers are dropped, so the model keeps its own
+            initialisation for them. None keeps them. Defaults to None.
+        class_agnostic_mask (bool): The ORCNN model has class-agnostic mask predictors: mask
+            predictors with another channel count are dropped. Defaults to False.
+        visible_head (bool): Copy the mask head into ``roi_head.visible_mask_head`` too.
+            Defaults to True.
+
+    Returns:
+        tuple: The ORCNN state dict and the sorted names of the dropped tensors.
+    """
+    for prefix in (FC_CLS, FC_REG, CONV_LOGITS):
+        if prefix + 'weight' not in state_dict:
+            raise KeyError(f'{prefix}weight is missing: not a Mask R-CNN checkpoint with a '
+                           'StandardRoIHead, a Shared2FCBBoxHead-like box head and an FCNMaskHead')
+    if any(key.startswith(VISIBLE_MASK_HEAD) for key in state_dict):
+        raise ValueError('the checkpoint already has a visible mask head')
+    src_classes = _out_channels(state_dict, FC_CLS) - 1  # + background
+
+    drop = set()
+    if num_classes is not None and num_classes != src_classes:
+        drop.add(FC_CLS)
+        if _out_channels(state_dict, FC_REG) == 4 * src_classes:  # class-specific regressor
+            drop.add(FC_REG)
+        if _out_channels(state_dict, CONV_LOGITS) == src_classes:  # class-specific masks
+            drop.add(CONV_LOGITS)
+    if class_agnostic_mask and _out_channels(state_dict, CONV_LOGITS) != 1:
+        drop.add(CONV_LOGITS)
+
+    converted, dropped = OrderedDict(), []
+    for key, value in state_dict.items():
+        if any(key.startswith(prefix) for prefix in drop):
+            dropped.append(key)
+            continue
+        converted[key] = value
+    if visible_head:
+        for key in [key for key in converted if key.startswith(SRC_MASK_HEAD)]:
+            converted[VISIBLE_MASK_HEAD + key[len(SRC_MASK_HEAD):]] = converted[key].clone()
+    return converted, sorted(dropped)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Initialise ORCNN from an mmdet Mask R-CNN checkpoint: its mask head goes '
+        'into both the amodal and the visible mask head')
+    parser.add_argument('src', help='mmdet Mask R-CNN checkpoint (.pth)')
+    parser.add_argument('dst', help='where to write the ORCNN checkpoint')
+    parser.add_argument(
+        '--num-classes', type=int, help='class count of the ORCNN model; class-specific output '
+        'layers are re-initialised when it differs from the checkpoint')
+    parser.add_argument(
+        '--class-agnostic-mask', action='store_true',
+        help='the ORCNN model has class-agnostic mask predictors (cls-agn variants)')
+    parser.add_argument(
+        '--no-visible-head', action='store_true',
+        help='keep a single mask head (AmodalMRCNN / MRCNN baselines)')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    setup_checkpoint_loading()  # mmengine checkpoints under torch's weights_only loading
+    checkpoint = torch.load(args.src, map_location='cpu', weights_only=True)
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    converted, dropped = convert(state_dict, args.num_classes, args.class_agnostic_mask,
+                                 not args.no_visible_head)
+    torch.save(
+        dict(state_dict=converted, meta=dict(converted_from=args.src, dropped=dropped)),
+        args.dst)
+    copied = sum(key.startswith(VISIBLE_MASK_HEAD) for key in converted)
+    print(f'{"source tensors":<40}{len(state_dict):>8}')
+    print(f'{"mask head tensors copied to visible":<40}{copied:>8}')
+    print(f'{"dropped (re-initialised)":<40}{len(dropped):>8}')
+    for key in dropped:
+        print(f'  {key}')
+    print(f'saved {args.dst}')
+
+
+if __name__ == '__main__':
+    main()
