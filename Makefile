@@ -1,12 +1,14 @@
 # The two commands of the README. Both create the virtual environment on first use
 # (tools/setup_env.sh; the mmcv build is cached per machine in ~/.cache/mmorcnn/wheels).
-#   make demo   generate the synthetic data, train with `mim train`, evaluate with `mim test`
+#   make demo   generate the synthetic data, train ORCNN with `mim train`, evaluate it with
+#               `mim test` (amodal metric), write overlays of a few validation images
 #   make test   run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
 MIM := $(VENV)/bin/mim
 DATA ?= data/synthetic_amodal
-DEMO_CONFIG ?= configs/amodal_mask_rcnn/amodal-mask-rcnn_r18_fpn_tiny_synthetic.py
+# the AmodalMRCNN baseline: DEMO_CONFIG=configs/amodal_mask_rcnn/amodal-mask-rcnn_r18_fpn_tiny_synthetic.py
+DEMO_CONFIG ?= configs/orcnn/orcnn_r18_fpn_tiny_synthetic.py
 DEMO_WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
@@ -29,7 +31,11 @@ demo: data
 	$(MIM) train mmorcnn $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) && \
 	ckpt=$$(cat $(DEMO_WORK_DIR)/last_checkpoint) && \
 	$(MIM) test mmorcnn $(DEMO_CONFIG) --checkpoint $$ckpt --work-dir $(DEMO_WORK_DIR)/test && \
+	$(PY) tools/demo/image_demo.py $(DATA)/val $(DEMO_CONFIG) $$ckpt \
+	    --out-dir $(DEMO_WORK_DIR)/overlays --limit 8 --device cpu && \
 	$(PY) tools/analysis_tools/demo_summary.py $(DEMO_WORK_DIR) && \
+	echo "[demo] overlays (amodal masks by class, invisible parts highlighted) and per-instance" && \
+	echo "[demo] amodal/visible/invisible RLE JSON: $(DEMO_WORK_DIR)/overlays/{vis,preds}/" && \
 	echo "[demo] finished in $$(( $$(date +%s) - start )) s"
 
 test: env
