@@ -19,7 +19,13 @@ TORCH_VERSION=2.13.0
 MMCV_VERSION=2.1.0
 SETUPTOOLS_SPEC='setuptools>=77,<81'
 
-if [ -f "$STAMP" ] && [ "$STAMP" -nt "$HERE/requirements.txt" ] && [ "$STAMP" -nt "$HERE/setup.py" ]; then
+up_to_date() {  # the stamp is newer than every file that decides what is installed
+  [ -f "$STAMP" ] || return 1
+  for f in "$HERE/setup.py" "$HERE/requirements.txt" "$HERE"/requirements/*.txt "$0"; do
+    [ "$STAMP" -nt "$f" ] || return 1
+  done
+}
+if up_to_date; then
   echo "[setup_env] reusing $VENV"
   exit 0
 fi
