@@ -60,6 +60,8 @@ def list_images(path: str, limit=None) -> list:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    import numpy as np
+
     from mmorcnn.apis import AmodalInferencer
     from mmorcnn.structures.mask_utils import rle_area
 
@@ -69,18 +71,19 @@ def main(argv=None) -> int:
     results = inferencer(images, batch_size=args.batch_size, out_dir=args.out_dir,
                          no_save_pred=False, pred_score_thr=args.score_thr)
 
-    shown = occluded = 0
-    for pred in results['predictions']:
-        kept = [inst for inst in pred['instances'] if inst['score'] >= args.score_thr]
-        shown += len(kept)
-        occluded += sum(
-            int(rle_area([inst['invisible_mask']])[0] > 0) for inst in kept
-            if 'invisible_mask' in inst)
-    has_invisible = any('invisible_mask' in inst for pred in results['predictions']
-                        for inst in pred['instances'])
-    print(f'\n{len(images)} images, {shown} instances with score >= {args.score_thr}'
-          + (f', {occluded} of them predicted as occluded' if has_invisible else
-             ' (the model predicts amodal masks only)'))
+    kept = [inst for pred in results['predictions'] for inst in pred['instances']
+            if inst['score'] >= args.score_thr]
+    summary = f'\n{len(images)} image(s), {len(kept)} instances with score >= {args.score_thr}'
+    if any('invisible_mask' in inst for inst in kept):
+        # invisible share of each instance's amodal mask, the paper's occlusion rate
+        invisible = rle_area([inst['invisible_mask'] for inst in kept])
+        amodal = rle_area([inst['segmentation'] for inst in kept])
+        rate = invisible / np.maximum(amodal, 1)
+        summary += (f'; predicted occlusion rate: mean {rate.mean():.1%}, '
+                    f'{int((rate > 0.05).sum())} instances more than 5% occluded')
+    elif kept:
+        summary += ' (the model predicts amodal masks only)'
+    print(summary)
     print(f'overlays:    {osp.join(args.out_dir, "vis")}')
     print(f'predictions: {osp.join(args.out_dir, "preds")} (amodal / visible / invisible RLE '
           'per instance)')
