@@ -63,7 +63,7 @@ MMCV_DIR="$WHEEL_CACHE/mmcv-$MMCV_VERSION-$TORCH_TAG"
 mkdir -p "$MMCV_DIR"
 if ! ls "$MMCV_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
   log "building mmcv $MMCV_VERSION with ops (about 9 minutes, once per machine) into $MMCV_DIR"
-  tmp=$(mktemp -d "$MMCV_DIR/build.XXXXXX")
+  tmp=$(mktemp -d -p "$MMCV_DIR")
   MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
     $PIP wheel -q --no-build-isolation --no-deps --no-binary mmcv "mmcv==$MMCV_VERSION" -w "$tmp"
   mv "$tmp"/mmcv-*.whl "$MMCV_DIR"/ && rmdir "$tmp"
