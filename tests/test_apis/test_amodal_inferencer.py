@@ -34,6 +34,13 @@ def images(tmp_path_factory):
     return osp.join(out, 'val')
 
 
+def _config(path: str, max_per_img: int = 5) -> Config:
+    """The config with few detections per image (a random model's 50 take long to draw)."""
+    cfg = Config.fromfile(path)
+    cfg.model.test_cfg.rcnn.max_per_img = max_per_img
+    return cfg
+
+
 def _checkpoint(config: str, path: str) -> str:
     """A randomly initialised model saved as a checkpoint with the dataset's classes."""
     init_default_scope('mmdet')
@@ -51,7 +58,8 @@ def orcnn_checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def orcnn_inferencer(orcnn_checkpoint):
-    return AmodalInferencer(ORCNN, orcnn_checkpoint, device='cpu', show_progress=False)
+    return AmodalInferencer(_config(ORCNN), orcnn_checkpoint, device='cpu',
+                            show_progress=False)
 
 
 def _check_schema(pred: dict, image_path: str, mask_keys) -> None:
@@ -100,7 +108,7 @@ def test_folder_writes_an_overlay_and_a_json_per_image(orcnn_inferencer, images,
 
 
 def test_no_detections_give_an_empty_instance_list(orcnn_checkpoint, images, tmp_path):
-    cfg = Config.fromfile(ORCNN)
+    cfg = _config(ORCNN)
     cfg.model.test_cfg.rcnn.score_thr = 1.1
     inferencer = AmodalInferencer(cfg, orcnn_checkpoint, device='cpu', show_progress=False)
     image = osp.join(images, '000001.png')
@@ -111,7 +119,8 @@ def test_no_detections_give_an_empty_instance_list(orcnn_checkpoint, images, tmp
 
 def test_amodal_mask_rcnn_predictions_have_amodal_masks_only(images, tmp_path):
     checkpoint = _checkpoint(AMODAL_MRCNN, str(tmp_path / 'amodal_mrcnn.pth'))
-    inferencer = AmodalInferencer(AMODAL_MRCNN, checkpoint, device='cpu', show_progress=False)
+    inferencer = AmodalInferencer(_config(AMODAL_MRCNN), checkpoint, device='cpu',
+                                  show_progress=False)
     image = osp.join(images, '000002.png')
     pred, = inferencer(image, out_dir=str(tmp_path), no_save_pred=False)['predictions']
     assert pred['instances']
