@@ -33,6 +33,7 @@ except ImportError:  # running from a source checkout that is not installed
 
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import bbox2roi
 from mmdet.structures.mask import BitmapMasks
 
 CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
@@ -118,6 +119,23 @@ def timed(fn: Callable[[], None], device: str) -> float:
     return time.perf_counter() - start
 
 
+def mask_head_seconds(model: torch.nn.Module, inputs: torch.Tensor, sample: DetDataSample,
+                      args: argparse.Namespace) -> float:
+    """Median time of the model's mask head alone on the RoI features of its detections."""
+    model.eval()
+    with torch.no_grad():
+        x = model.extract_feat(inputs)
+        boxes = model.predict(inputs, [copy.deepcopy(sample)])[0].pred_instances.bboxes
+        roi_head = model.roi_head
+        feats = roi_head.mask_roi_extractor(x[:roi_head.mask_roi_extractor.num_inputs],
+                                            bbox2roi([boxes]))
+        seconds = [
+            timed(lambda: roi_head.mask_head(feats), args.device)
+            for _ in range(args.warmup + args.iters)
+        ]
+    return statistics.median(seconds[args.warmup:])
+
+
 def main() -> None:
     args = parse_args()
     MMLogger.get_instance('benchmark_orcnn', log_level='WARNING')  # no weight-init report
@@ -173,6 +191,11 @@ def main() -> None:
     for mode, by_model in times.items():
         mrcnn, orcnn = (statistics.median(by_model[name]) for name in models)
         print(f'{mode:<12}{mrcnn:>16.3f}{orcnn:>12.3f}{orcnn / mrcnn:>8.3f}')
+    # What "the cost of one extra mask head" is on this machine, for reading the ratio above.
+    head = mask_head_seconds(models['Mask R-CNN'], inputs, sample, args)
+    mrcnn = statistics.median(times['inference']['Mask R-CNN'])
+    print(f'one mask head on {args.detections} RoIs: {head:.3f} s; Mask R-CNN inference plus one '
+          f'mask head: {(mrcnn + head) / mrcnn:.3f}x')
 
 
 if __name__ == '__main__':

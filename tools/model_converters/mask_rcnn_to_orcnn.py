@@ -3,16 +3,20 @@
 ORCNN is fine-tuned from a modal Mask R-CNN: its (modal) mask head initialises both the amodal and
 the visible mask head, and the class-specific output layers (box classifier, class-specific box
 regressor and mask predictors) are re-initialised when the class set differs, as the paper did for
-D2S amodal and COCOA. Train from the result with ``load_from``:
+D2S amodal and COCOA. The ORCNN configs load the result (``load_from``) from ``checkpoints/``:
 
-    python tools/model_converters/mask_rcnn_to_orcnn.py mask_rcnn_r50_fpn_coco.pth \
-        work_dirs/orcnn_r50_init_d2sa.pth --num-classes 60
-    mim train mmorcnn orcnn_r50_fpn_10k_d2sa --cfg-options load_from=work_dirs/orcnn_r50_init_d2sa.pth
+    python tools/model_converters/mask_rcnn_to_orcnn.py \
+        mask_rcnn_r50_fpn_1x_coco_20200205-d4b0c5d6.pth checkpoints/orcnn_r50_fpn_coco-init.pth
+    mim train mmorcnn orcnn_r50_fpn_10k_d2sa.py
+
+Without ``--num-classes`` the class-specific layers stay in the file and mmengine's loader skips
+those whose shape differs from the model's; ``--num-classes N`` drops them from the file.
 
 ``--no-visible-head`` only re-initialises the class-specific layers (for the AmodalMRCNN and
 MRCNN baselines, which keep a single mask head).
 """
 import argparse
+import os
 import os.path as osp
 import sys
 from collections import OrderedDict
@@ -112,6 +116,7 @@ def main() -> None:
     state_dict = checkpoint.get('state_dict', checkpoint)
     converted, dropped = convert(state_dict, args.num_classes, args.class_agnostic_mask,
                                  not args.no_visible_head)
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(
         dict(state_dict=converted, meta=dict(converted_from=args.src, dropped=dropped)),
         args.dst)
