@@ -7,7 +7,7 @@ _base_ = [
 model = dict(
     roi_head=dict(bbox_head=dict(num_classes=6), mask_head=dict(num_classes=6)))
 
-max_iters = 500
+max_iters = 400
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
