@@ -10,7 +10,7 @@ optional. The dataset, the metric and the converters all read annotation files t
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Collection, Dict, List, Optional, Tuple, Union
+from typing import Collection, Dict, Iterable, List, Optional, Tuple, Union
 
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
@@ -184,11 +184,23 @@ def parse_amodal_annotation(ann: dict,
     return parsed
 
 
-def _check_image(img: dict, ann_file: str) -> None:
-    missing = [k for k in ('id', 'file_name', 'height', 'width') if k not in img]
-    if missing:
-        raise AmodalAnnotationError(ann_file, img.get('id'), None,
-                                    f'image record lacks {missing}')
+def index_images(images: Iterable[dict], path: str) -> Dict[int, dict]:
+    """``{image id: image record}``, checking that each record has what a mask needs."""
+    index = {}
+    for img in images:
+        if not isinstance(img, dict):
+            raise AmodalAnnotationError(path, None, None, f'image record {img!r} is no object')
+        missing = [key for key in ('id', 'file_name', 'height', 'width') if key not in img]
+        if missing:
+            raise AmodalAnnotationError(path, img.get('id'), None, f'image record lacks {missing}')
+        for key in ('height', 'width'):
+            if not isinstance(img[key], int) or img[key] <= 0:
+                raise AmodalAnnotationError(path, img['id'], None,
+                                            f'{key} {img[key]!r} is not a positive integer')
+        if img['id'] in index:
+            raise AmodalAnnotationError(path, img['id'], None, 'image id used twice')
+        index[img['id']] = img
+    return index
 
 
 def _read_json(ann_file: str, backend_args: Optional[dict]) -> dict:
@@ -227,9 +239,7 @@ def load_amodal_coco(ann_file: str,
     if on_error not in ('raise', 'skip'):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     data = _read_json(ann_file, backend_args)
-    for img in data['images']:
-        _check_image(img, ann_file)
-    images = {img['id']: img for img in data['images']}
+    images = index_images(data['images'], ann_file)
     cat_ids = {cat['id'] for cat in data['categories']}
     anns_by_image: Dict[int, List[dict]] = {img_id: [] for img_id in images}
     skipped: List[Tuple[int, int, str]] = []

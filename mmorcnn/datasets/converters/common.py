@@ -17,7 +17,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmorcnn.datasets.amodal_format import AmodalAnnotationError, parse_amodal_annotation
+from mmorcnn.datasets.amodal_format import (AmodalAnnotationError, index_images,
+                                            parse_amodal_annotation)
 from mmorcnn.datasets.statistics import OcclusionStatistics, occlusion_statistics
 from mmorcnn.structures.mask_utils import mask_to_rle, rle_to_bbox, rle_to_mask
 
@@ -34,25 +35,6 @@ def read_coco_json(path: str, required: Sequence[str] = ('images', 'annotations'
     if missing:
         raise ValueError(f'{path}: no list {missing} at the top level')
     return data
-
-
-def index_images(images: Iterable[dict], path: str) -> Dict[int, dict]:
-    """``{image id: image record}``, checking that each record has what a mask needs."""
-    index = {}
-    for img in images:
-        if not isinstance(img, dict):
-            raise AmodalAnnotationError(path, None, None, f'image record {img!r} is no object')
-        missing = [key for key in ('id', 'file_name', 'height', 'width') if key not in img]
-        if missing:
-            raise AmodalAnnotationError(path, img.get('id'), None, f'image record lacks {missing}')
-        for key in ('height', 'width'):
-            if not isinstance(img[key], int) or img[key] <= 0:
-                raise AmodalAnnotationError(path, img['id'], None,
-                                            f'{key} {img[key]!r} is not a positive integer')
-        if img['id'] in index:
-            raise AmodalAnnotationError(path, img['id'], None, 'image id used twice')
-        index[img['id']] = img
-    return index
 
 
 def annotation_image(ann: dict, images: Dict[int, dict], src_file: str) -> dict:
