@@ -1,0 +1,210 @@
+"""Occlusion order: which instance hides which, by one rule for ground truth and predictions.
+
+The rule (ORCNN gives it almost for free, paper section 1: "which objects have to be removed"):
+instance ``j`` hides instance ``i`` when the invisible (occluded) part of ``i`` lies on the
+visible part of ``j``. With ``overlap[i, j] = |invisible_i AND visible_j|`` in pixels,
+
+* ``occluders[i, j]`` is true when ``overlap[i, j] >= min_pixels`` and
+  ``overlap[i, j] >= min_fraction * |invisible_i|`` (both thresholds keep one-pixel noise along
+  mask borders out);
+* when both ``occluders[i, j]`` and ``occluders[j, i]`` pass (inconsistent masks), only the
+  direction with the larger overlap is kept; on an exact tie neither is (the masks do not say
+  which one is in front);
+* ``depth[i]`` is 0 for an instance nothing hides, otherwise 1 + the largest depth of its
+  occluders. A longer cycle (a hides b hides c hides a, possible with interlocking shapes or noisy
+  predictions) is broken for the depth only, at its edge with the smallest overlap (ties: the
+  smallest ``(i, j)``); ``occluders`` keeps the edge.
+
+Ground-truth ``occluder_ids`` in the canonical format (DESIGN.md section 3) are this rule applied
+to the ground-truth masks, so that they mean exactly what a model's predictions are scored on.
+"""
+from typing import List, NamedTuple, Sequence, Union
+
+import numpy as np
+import pycocotools.mask as maskUtils
+import torch
+
+ArrayLike = Union[np.ndarray, torch.Tensor]
+
+#: Default thresholds of the rule, documented in the module docstring.
+MIN_PIXELS = 4
+MIN_FRACTION = 0.05
+
+
+class OcclusionGraph(NamedTuple):
+    """Result of :func:`occlusion_graph`.
+
+    Attributes:
+        occluders: ``(N, N)`` bool, ``[i, j]`` true when ``j`` hides part of ``i``.
+        depth: ``(N,)`` int64, 0 for an instance nothing hides, else 1 + max depth of its
+            occluders.
+        overlap: ``(N, N)`` int64 pixel counts ``|invisible_i AND visible_j|`` (diagonal 0).
+    """
+    occluders: ArrayLike
+    depth: ArrayLike
+    overlap: ArrayLike
+
+
+def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike) -> np.ndarray:
+    """``(N, N)`` int64 matrix ``|invisible_i AND visible_j|`` of ``(N, H, W)`` binary masks.
+
+    Computed as one matrix product (exact: float32 holds integers up to 2**24 pixels per mask).
+    """
+    n = len(visible)
+    if n == 0:
+        return np.zeros((0, 0), np.int64)
+    if isinstance(visible, torch.Tensor):
+        vis = visible.reshape(n, -1).float()
+        inv = torch.as_tensor(invisible, device=vis.device).reshape(n, -1).float()
+        overlap = (inv @ vis.T).round().long().cpu().numpy()
+    else:
+        vis = np.asarray(visible).reshape(n, -1).astype(np.float32)
+        inv = np.asarray(invisible).reshape(n, -1).astype(np.float32)
+        overlap = np.rint(inv @ vis.T).astype(np.int64)
+    np.fill_diagonal(overlap, 0)
+    return overlap
+
+
+def rle_occlusion_overlaps(visible: Sequence[dict], invisible: Sequence[dict]) -> np.ndarray:
+    """:func:`occlusion_overlaps` for compressed COCO RLEs of one image (pycocotools' C code).
+
+    The intersection is recovered exactly from pycocotools' IoU and the two areas
+    (``I = IoU * (A + B) / (1 + IoU)``, rounded; exact for masks far beyond image sizes).
+    """
+    n = len(visible)
+    if n == 0:
+        return np.zeros((0, 0), np.int64)
+
+    def as_bytes(rles):
+        return [{'size': list(r['size']),
+                 'counts': r['counts'].encode('ascii') if isinstance(r['counts'], str)
+                 else r['counts']} for r in rles]
+
+    vis, inv = as_bytes(visible), as_bytes(invisible)
+    iou = np.asarray(maskUtils.iou(inv, vis, [0] * n), dtype=np.float64).reshape(n, n)
+    total = maskUtils.area(inv).astype(np.float64)[:, None] + \
+        maskUtils.area(vis).astype(np.float64)[None, :]
+    overlap = np.rint(iou * total / (1.0 + iou)).astype(np.int64)
+    np.fill_diagonal(overlap, 0)
+    return overlap
+
+
+def _find_cycle(edges: np.ndarray) -> List[tuple]:
+    """Edges ``(i, j)`` of one cycle of the graph ``i -> j`` where ``edges[i, j]``, or []."""
+    n = len(edges)
+    state = np.zeros(n, np.int8)  # 0 new, 1 on the stack, 2 done
+    for root in range(n):
+        if state[root]:
+            continue
+        stack = [(root, iter(np.flatnonzero(edges[root]).tolist()))]
+        path = [root]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if state[child] == 1:  # back edge: the cycle is path[child:] + child
+                    cycle_nodes = path[path.index(child):] + [child]
+                    return list(zip(cycle_nodes[:-1], cycle_nodes[1:]))
+                if state[child] == 0:
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, iter(np.flatnonzero(edges[child]).tolist())))
+                    break
+            else:
+                state[node] = 2
+                path.pop()
+                stack.pop()
+    return []
+
+
+def depth_from_occluders(occluders: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    """Depth of each instance (see the module docstring), cycles broken at the weakest edge."""
+    edges = np.array(occluders, dtype=bool, copy=True)
+    while True:
+        cycle = _find_cycle(edges)
+        if not cycle:
+            break
+        weakest = min(cycle, key=lambda e: (overlap[e], e))
+        edges[weakest] = False
+    n = len(edges)
+    depth = np.full(n, -1, np.int64)
+    for start in range(n):  # iterative post-order over the now acyclic graph
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            if depth[node] >= 0:
+                stack.pop()
+                continue
+            pending = [j for j in np.flatnonzero(edges[node]) if depth[j] < 0]
+            if pending:
+                stack.extend(pending)
+                continue
+            front = depth[np.flatnonzero(edges[node])]
+            depth[node] = 1 + int(front.max()) if len(front) else 0
+            stack.pop()
+    return depth
+
+
+def occlusion_graph_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,
+                                  min_pixels: int = MIN_PIXELS,
+                                  min_fraction: float = MIN_FRACTION) -> OcclusionGraph:
+    """The rule of this module on a precomputed overlap matrix (numpy in, numpy out).
+
+    Args:
+        overlap (np.ndarray): ``(N, N)`` pixel counts ``|invisible_i AND visible_j|``.
+        invisible_area (np.ndarray): ``(N,)`` pixel counts ``|invisible_i|``.
+        min_pixels (int): Smallest overlap, in pixels, that counts. Defaults to 4.
+        min_fraction (float): Smallest overlap, as a fraction of the occluded instance's
+            invisible area, that counts. Defaults to 0.05.
+    """
+    overlap = np.asarray(overlap, dtype=np.int64).copy()
+    n = len(overlap)
+    np.fill_diagonal(overlap, 0)
+    area = np.asarray(invisible_area, dtype=np.float64).reshape(n, 1)
+    passes = (overlap >= min_pixels) & (overlap >= min_fraction * area) & (overlap > 0)
+    mutual = passes & passes.T
+    occluders = passes & ~(mutual & (overlap <= overlap.T))
+    return OcclusionGraph(occluders, depth_from_occluders(occluders, overlap), overlap)
+
+
+def occlusion_graph(amodal: ArrayLike, visible: ArrayLike,
+                    invisible: Union[ArrayLike, None] = None,
+                    min_pixels: int = MIN_PIXELS,
+                    min_fraction: float = MIN_FRACTION) -> OcclusionGraph:
+    """Occlusion relations between the instances of one image (module docstring: the rule).
+
+    Args:
+        amodal: ``(N, H, W)`` binary amodal masks (numpy or torch).
+        visible: ``(N, H, W)`` binary visible masks.
+        invisible: ``(N, H, W)`` binary invisible masks. Defaults to amodal AND NOT visible.
+        min_pixels (int): Smallest overlap in pixels that counts. Defaults to 4.
+        min_fraction (float): Smallest overlap as a fraction of the occluded instance's
+            invisible area. Defaults to 0.05.
+
+    Returns:
+        OcclusionGraph: numpy arrays, or torch tensors on the masks' device for torch input.
+    """
+    is_torch = isinstance(amodal, torch.Tensor)
+    if invisible is None:
+        invisible = amodal.bool() & ~visible.bool() if is_torch else \
+            np.asarray(amodal, bool) & ~np.asarray(visible, bool)
+    overlap = occlusion_overlaps(visible.bool() if is_torch else np.asarray(visible, bool),
+                                 invisible.bool() if is_torch else np.asarray(invisible, bool))
+    n = len(overlap)
+    if is_torch:
+        area = invisible.reshape(n, -1).sum(1).cpu().numpy() if n else np.zeros(0)
+    else:
+        area = np.asarray(invisible, bool).reshape(n, -1).sum(1) if n else np.zeros(0)
+    graph = occlusion_graph_from_overlaps(overlap, area, min_pixels, min_fraction)
+    if is_torch:
+        device = amodal.device
+        return OcclusionGraph(torch.from_numpy(graph.occluders).to(device),
+                              torch.from_numpy(graph.depth).to(device),
+                              torch.from_numpy(graph.overlap).to(device))
+    return graph
+
+
+def occluder_ids(ann_ids: Sequence[int], occluders: np.ndarray) -> List[List[int]]:
+    """Canonical ``occluder_ids`` per instance: the ids of the instances that hide part of it."""
+    occluders = np.asarray(occluders, bool)
+    return [[int(ann_ids[j]) for j in np.flatnonzero(occluders[i])] for i in range(len(ann_ids))]
