@@ -1,10 +1,14 @@
 """tools/analysis_tools/ablation_table.py: two tiny configs trained for one iteration and tested;
-the table holds the values the metric reported, and a second run redoes nothing."""
+the table holds the values the metric reported, and a second run redoes nothing. One row over two
+seeds in parallel jobs: mean, std and per-seed values; the bar chart; the Slurm command lines."""
 import csv
 import glob
 import importlib.util
 import json
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -102,3 +106,204 @@ def test_listing_rows_need_distinct_names(tmp_path):
                                                  dict(name='orcnn', config='b.py')])))
     with pytest.raises(ValueError, match='row names must differ'):
         ablation_table.load_listing(str(listing))
+
+
+# ---- several seeds, parallel jobs, the bar chart ----
+
+SEEDS = (0, 1)
+
+
+@pytest.fixture(scope='module')
+def seeds_run(tmp_path_factory):
+    """One row trained once per seed, the two runs in parallel jobs."""
+    tmp = tmp_path_factory.mktemp('ablation_seeds')
+    data_root = str(tmp / 'data')
+    generate_synthetic_amodal(data_root, num_train=4, num_val=2, seed=2)
+    spec = _listing(data_root)
+    spec['rows'] = spec['rows'][1:]  # ORCNN (w/o L_V)
+    listing = str(tmp / 'seeds.yaml')
+    with open(listing, 'w') as f:
+        yaml.safe_dump(spec, f)
+    work_dir = str(tmp / 'work')
+    args = [listing, '--work-dir', work_dir, '--seeds', *map(str, SEEDS), '--jobs', '2']
+    assert ablation_table.main(args) == 0
+    return args, work_dir
+
+
+def test_seeds_each_train_with_their_seed_in_their_own_dir(seeds_run):
+    from mmengine.config import Config
+    _, work_dir = seeds_run
+    row_dir = osp.join(work_dir, ablation_table.slug(ROWS[1][0]))
+    for seed in SEEDS:
+        run_dir = osp.join(row_dir, f'seed{seed}')
+        assert Config.fromfile(osp.join(run_dir, 'config.py')).randomness.seed == seed
+        assert len(_metric_dumps(run_dir)) == 1
+        with open(osp.join(run_dir, 'metrics.json')) as f:
+            assert json.load(f)['seed'] == seed
+    # the seed reached the training: the two models start from different weights
+    import torch
+    weights = []
+    for seed in SEEDS:
+        with open(osp.join(row_dir, f'seed{seed}', 'train', 'last_checkpoint')) as f:
+            weights.append(torch.load(f.read().strip(), map_location='cpu',
+                                      weights_only=False)['state_dict'])
+    name = 'roi_head.bbox_head.fc_cls.weight'
+    assert not torch.equal(weights[0][name], weights[1][name])
+
+
+def test_seeds_csv_has_mean_std_and_each_seed(seeds_run):
+    _, work_dir = seeds_run
+    row_dir = osp.join(work_dir, ablation_table.slug(ROWS[1][0]))
+    reported = {}
+    for seed in SEEDS:
+        with open(_metric_dumps(osp.join(row_dir, f'seed{seed}'))[0]) as f:
+            reported[seed] = json.load(f)
+    with open(osp.join(work_dir, 'table.csv')) as f:
+        (row,) = list(csv.DictReader(f))
+    assert row['seeds'] == '0 1'
+    for key, _ in ablation_table.COLUMNS:
+        values = [reported[s][f'amodal/{key}'] for s in SEEDS]
+        for seed, value in zip(SEEDS, values):
+            assert float(row[f'{key}_seed{seed}']) == value
+        valid = [v for v in values if v >= 0]
+        if valid:
+            assert float(row[key]) == pytest.approx(sum(valid) / len(valid))
+        if len(valid) == 2:
+            assert float(row[f'{key}_std']) == pytest.approx(abs(valid[0] - valid[1]) / 2 ** 0.5)
+
+
+def test_seeds_second_run_skips_every_run(seeds_run, capsys):
+    args, work_dir = seeds_run
+    assert ablation_table.main(args) == 0
+    assert capsys.readouterr().out.count('results exist, skipped') == len(SEEDS)
+
+
+def test_bar_chart_is_a_png_of_the_table(seeds_run):
+    from PIL import Image
+    _, work_dir = seeds_run
+    with Image.open(osp.join(work_dir, 'table.png')) as image:
+        image.verify()
+    with Image.open(osp.join(work_dir, 'table.png')) as image:
+        assert image.format == 'PNG'
+        width, height = image.size
+    assert width >= 800 and height >= 400
+
+
+def _results(values_by_row: dict, seeds=SEEDS) -> list:
+    """collect_results' layout for rows whose every column has the given per-seed values."""
+    return [dict(name=name, config=f'{name}.py', seeds=list(seeds), runs=[],
+                 values={ablation_table.METRIC_PREFIX + k: list(values) for k, _ in
+                         ablation_table.COLUMNS})
+            for name, values in values_by_row.items()]
+
+
+def test_mean_and_sample_std_over_seeds():
+    mean, std = ablation_table.mean_std([0.30, 0.34, 0.32])
+    assert mean == pytest.approx(0.32)
+    assert std == pytest.approx(0.02)  # sample std (n - 1)
+    assert ablation_table.mean_std([0.4]) == (0.4, None)
+    assert ablation_table.mean_std([-1, -1]) == (None, None)  # not evaluable
+
+
+def test_markdown_cells_are_mean_plus_minus_std_in_percent():
+    table = ablation_table.markdown_table(_results({'ORCNN': (0.30, 0.34, 0.32),
+                                                   'AmodalMRCNN': (-1, -1, -1)}, (0, 1, 2)))
+    orcnn = next(line for line in table.splitlines() if line.startswith('| ORCNN'))
+    assert orcnn.split('|')[2].strip() == '32.0 ± 2.0'
+    amodal = next(line for line in table.splitlines() if line.startswith('| AmodalMRCNN'))
+    assert amodal.split('|')[2].strip() == '-'
+    assert 'seeds 0, 1, 2' in table
+
+
+def test_bar_chart_of_rows_without_spread(tmp_path):
+    from PIL import Image
+    path = str(tmp_path / 'chart.png')
+    ablation_table.bar_chart(_results({'a': (0.5,), 'b': (-1,)}, (None,)), path, 'one run')
+    with Image.open(path) as image:
+        assert image.format == 'PNG' and image.size[0] >= 800
+
+
+def test_parallel_jobs_run_at_once_each_in_its_own_slot(monkeypatch):
+    """Two runs in flight together (a barrier only two concurrent runs pass), one per GPU."""
+    import threading
+    barrier = threading.Barrier(2, timeout=30)
+    seen = []
+
+    def fake_execute(run, force, launcher, env):
+        seen.append(env['CUDA_VISIBLE_DEVICES'])
+        barrier.wait()
+        return {}
+
+    monkeypatch.setattr(ablation_table, 'execute_run', fake_execute)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.setattr(ablation_table.os, 'cpu_count', lambda: 8)
+    launcher = ablation_table.Launcher()
+    slots = ablation_table.job_slots(2, launcher, gpus=['0', '1'])
+    assert [s['OMP_NUM_THREADS'] for s in slots] == ['4', '4']
+    runs = ablation_table.plan_runs([ablation_table.Row('ORCNN', 'c.py')], 'w', [0, 1])
+    failures = ablation_table.run_parallel(runs, slots, False, launcher, lambda run, r: None)
+    assert failures == []
+    assert sorted(seen) == ['0', '1']
+
+
+def test_cpu_jobs_share_the_cores(monkeypatch):
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.setattr(ablation_table.os, 'cpu_count', lambda: 2)
+    slots = ablation_table.job_slots(3, ablation_table.Launcher(), gpus=[])
+    assert all(s['OMP_NUM_THREADS'] == '1' and 'CUDA_VISIBLE_DEVICES' not in s for s in slots)
+
+
+# ---- Slurm: the command lines the tool and tools/slurm_*.sh build (a fake srun records them) ----
+
+@pytest.fixture
+def fake_srun(tmp_path, monkeypatch):
+    """An `srun` first on PATH that writes its arguments, one per line, to a file."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    record = tmp_path / 'srun_args.txt'
+    srun = bin_dir / 'srun'
+    srun.write_text(f'#!/usr/bin/env bash\nprintf "%s\\n" "$@" > {record}\n')
+    srun.chmod(0o755)
+    monkeypatch.setenv('PATH', f'{bin_dir}{os.pathsep}{os.environ["PATH"]}')
+    return record
+
+
+def _slurm_run(tmp_path):
+    run = ablation_table.plan_runs([ablation_table.Row('ORCNN (w/o L_V)', 'c.py')],
+                                   str(tmp_path / 'work'), [2])[0]
+    run.cfg_path = osp.join(run.run_dir, 'config.py')
+    return run
+
+
+def _srun_args(cmd, env, record) -> list:
+    subprocess.run(cmd, env={**os.environ, **env}, check=True, capture_output=True)
+    return record.read_text().splitlines()
+
+
+def test_slurm_training_command(tmp_path, fake_srun):
+    run = _slurm_run(tmp_path)
+    launcher = ablation_table.Launcher('slurm', partition='gpu', gpus=4, cpus_per_task=6,
+                                       srun_args='--quotatype=auto', job_name='t6')
+    cmd, env = ablation_table.train_command(run, resume=True, launcher=launcher)
+    assert cmd[:2] == ['bash', osp.join(ROOT, 'tools', 'slurm_train.sh')]
+    assert _srun_args(cmd, env, fake_srun) == [
+        '-p', 'gpu', '--job-name=t6-orcnn-w-o-l-v-seed2-train', '--gres=gpu:4', '--ntasks=4',
+        '--ntasks-per-node=4', '--cpus-per-task=6', '--kill-on-bad-exit=1', '--quotatype=auto',
+        sys.executable, '-u', osp.join(ROOT, 'tools', 'train.py'), run.cfg_path,
+        f'--work-dir={osp.join(run.run_dir, "train")}', '--launcher=slurm', '--resume']
+
+
+def test_slurm_test_command(tmp_path, fake_srun):
+    run = _slurm_run(tmp_path)
+    launcher = ablation_table.Launcher('slurm', partition='gpu', gpus=16, gpus_per_node=8)
+    cmd, env = ablation_table.test_command(run, 'ckpt.pth', launcher)
+    assert _srun_args(cmd, env, fake_srun) == [
+        '-p', 'gpu', '--job-name=ablation-orcnn-w-o-l-v-seed2-test', '--gres=gpu:8',
+        '--ntasks=16', '--ntasks-per-node=8', '--cpus-per-task=5', '--kill-on-bad-exit=1',
+        sys.executable, '-u', osp.join(ROOT, 'tools', 'test.py'), run.cfg_path, 'ckpt.pth',
+        '--launcher=slurm', '--work-dir', osp.join(run.run_dir, 'test')]
+
+
+def test_slurm_needs_a_partition():
+    with pytest.raises(SystemExit):
+        ablation_table.parse_args(['a.yaml', '--launcher', 'slurm'])

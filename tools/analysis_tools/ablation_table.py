@@ -11,24 +11,39 @@
     python tools/analysis_tools/ablation_table.py CONFIG [CONFIG ...] --work-dir DIR \\
         --no-train --checkpoints CKPT [CKPT ...]
 
+    # every row once per seed, 3 rows at a time, mean +- std per cell
+    python tools/analysis_tools/ablation_table.py LISTING --seeds 0 1 2 --jobs 3
+
+    # on a Slurm cluster: every training and test is an srun job (tools/slurm_train.sh,
+    # tools/slurm_test.sh), all submitted at once unless --jobs says otherwise
+    python tools/analysis_tools/ablation_table.py LISTING --seeds 0 1 2 --launcher slurm \\
+        --partition PARTITION [--gpus 8] [--gpus-per-node 8] [--cpus-per-task 5] [--srun-args ...]
+
 Each row is trained with ``tools/train.py`` and tested with ``tools/test.py`` (mmengine's Runner,
 what ``mim train`` / ``mim test`` run), each in its own process, on the row's config merged with
-the listing's and the row's ``cfg_options``; the merged config is written to
-``WORK_DIR/<row>/config.py``. The table's values are read back from the metric output of the test
-run (``WORK_DIR/<row>/test/<timestamp>/<timestamp>.json``, mmengine's dump of what the test
-evaluator returned), so the config's test evaluator must be ``AmodalCocoMetric``.
+the listing's and the row's ``cfg_options`` (and ``randomness.seed=SEED`` with ``--seeds``); the
+merged config is written to ``WORK_DIR/<row>/config.py`` (``WORK_DIR/<row>/seed<SEED>/`` with
+``--seeds``). The table's values are read back from the metric output of the test run
+(``<run dir>/test/<timestamp>/<timestamp>.json``, mmengine's dump of what the test evaluator
+returned), so the config's test evaluator must be ``AmodalCocoMetric``.
 
 Columns (paper Tables 3, 4, 6): AP_AV, AP_A, AP_V on all objects; AP_AV, AP_A, AP_V and AP_IV@0.5
 on occluded objects. ``WORK_DIR/table.md`` has them in percent (``-`` where the model cannot be
-evaluated, e.g. AP_IV of a model without invisible masks), ``WORK_DIR/table.csv`` as fractions
-with every ``amodal/`` key of the metric.
+evaluated, e.g. AP_IV of a model without invisible masks; with ``--seeds`` ``mean ± std``, the
+sample standard deviation over the seeds), ``WORK_DIR/table.csv`` as fractions with every
+``amodal/`` key of the metric (with ``--seeds``: ``KEY`` the mean, ``KEY_std`` and
+``KEY_seed<SEED>`` each run's value), ``WORK_DIR/table.png`` as a bar chart (error bars: one std).
 
-Several trainings on a few CPU cores: ``OMP_NUM_THREADS=1`` (inherited by the rows' processes)
-avoids the slowdown of oversubscribed OpenMP threads (on 2 shared cores, 1.0 s instead of 7.6 s
-per iteration of the synthetic configs while another training ran).
+Parallel runs: ``--jobs N`` keeps N runs going at once, each in its own processes. Locally, job
+slot i gets ``CUDA_VISIBLE_DEVICES`` = the i-th visible GPU (one job per GPU when N is the number
+of GPUs) and ``OMP_NUM_THREADS=MKL_NUM_THREADS=cpu_count // N`` unless those are set already:
+oversubscribed OpenMP threads are slow (on 2 shared cores, 1.0 s instead of 7.6 s per iteration
+of the synthetic configs while another training ran).
 
-Resuming: a row whose ``metrics.json`` exists and was made from the same merged config is not run
-again; an interrupted training resumes from its last checkpoint. ``--force`` redoes every row.
+Resuming: a run whose ``metrics.json`` exists and was made from the same merged config is not run
+again; an interrupted training resumes from its last checkpoint. ``--force`` redoes every run.
+Every run's config is checked before any run starts; a failed run does not stop the others, the
+table is written from the runs that have results and the tool then raises naming the failures.
 
 Listing file (YAML, or a Python file defining the same variables; keep Python listings out of
 ``configs/``, where every ``.py`` is taken for a model config)::
@@ -53,12 +68,15 @@ import hashlib
 import json
 import os
 import os.path as osp
+import queue
 import re
+import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOOLS_DIR = osp.join(REPO_ROOT, 'tools')
@@ -130,21 +148,126 @@ def load_listing(path: str) -> Listing:
                    prepare=list(spec.get('prepare') or []))
 
 
-def merged_config(row: Row, train: bool):
-    """The row's config with its options; trained rows skip validation (the test replaces it)."""
+@dataclass
+class Run:
+    """One training + test of a row: the row's config with one seed (or the config's own)."""
+    row: Row
+    seed: Optional[int]
+    run_dir: str
+    cfg_path: str = ''
+    cfg_hash: str = ''
+
+    @property
+    def label(self) -> str:
+        return self.row.name if self.seed is None else f'{self.row.name} [seed {self.seed}]'
+
+
+@dataclass
+class Launcher:
+    """How a run's training and test processes are started.
+
+    ``none``: ``tools/train.py`` / ``tools/test.py`` with this Python. ``slurm``: through
+    ``tools/slurm_train.sh`` / ``tools/slurm_test.sh`` (srun, as in OpenMMLab codebases), one
+    Slurm job per training and per test, ``gpus`` tasks each.
+    """
+    kind: str = 'none'
+    partition: Optional[str] = None
+    gpus: int = 1
+    gpus_per_node: Optional[int] = None
+    cpus_per_task: int = 5
+    srun_args: str = ''
+    job_name: str = 'ablation'
+
+    def slurm_env(self) -> dict:
+        """The variables the slurm scripts read (``GPUS``, ``GPUS_PER_NODE``, ...)."""
+        return dict(GPUS=str(self.gpus),
+                    GPUS_PER_NODE=str(self.gpus_per_node or min(self.gpus, 8)),
+                    CPUS_PER_TASK=str(self.cpus_per_task), SRUN_ARGS=self.srun_args,
+                    PYTHON=sys.executable)
+
+
+def plan_runs(rows: List[Row], work_dir: str, seeds: Optional[List[int]]) -> List[Run]:
+    """A run per row, or per row and seed: ``WORK_DIR/<row>/`` or ``WORK_DIR/<row>/seed<k>/``."""
+    runs = []
+    for row in rows:
+        row_dir = osp.join(work_dir, slug(row.name))
+        for seed in seeds if seeds is not None else [None]:
+            runs.append(Run(row, seed, row_dir if seed is None else osp.join(row_dir,
+                                                                                f'seed{seed}')))
+    return runs
+
+
+def merged_config(row: Row, train: bool, seed: Optional[int] = None):
+    """The row's config with its options (and ``randomness.seed`` when a seed is given);
+    trained rows skip validation (the test replaces it)."""
     from mmengine.config import Config
     cfg = Config.fromfile(row.config)
     cfg.merge_from_dict(copy.deepcopy(row.cfg_options))  # merging pops `_delete_` keys
+    if seed is not None:
+        cfg.merge_from_dict({'randomness.seed': seed})
     if train:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     return cfg
 
 
-def run_logged(cmd: List[str], log_file: str) -> float:
-    """Run ``cmd`` with its output in ``log_file``; return its wall time in seconds."""
+def prepare_run(run: Run, train: bool, force: bool) -> Optional[dict]:
+    """Write the run's merged config; return its existing ``metrics.json`` if that was made from
+    the same config (resume), None if the run has to be done. Raises if results from another
+    config are in the way (before anything is started)."""
+    os.makedirs(run.run_dir, exist_ok=True)
+    run.cfg_path = osp.join(run.run_dir, 'config.py')
+    merged_config(run.row, train, run.seed).dump(run.cfg_path)
+    with open(run.cfg_path, 'rb') as f:
+        run.cfg_hash = hashlib.sha1(f.read()).hexdigest()
+    if run.row.checkpoint is None and not train:
+        raise ValueError(f'row {run.row.name!r}: --no-train needs a checkpoint')
+    result_path = osp.join(run.run_dir, 'metrics.json')
+    if not osp.isfile(result_path) or force:
+        return None
+    with open(result_path) as f:
+        result = json.load(f)
+    if result.get('config_sha1') != run.cfg_hash:
+        raise RuntimeError(f'{result_path} was made from another config than {run.cfg_path} now '
+                           'is; pass --force to redo the row or choose another --work-dir')
+    result['resumed'] = True
+    return result
+
+
+def train_command(run: Run, resume: bool, launcher: Launcher) -> Tuple[List[str], dict]:
+    """The command line (and extra environment) that trains ``run`` into ``RUN_DIR/train``."""
+    train_dir = osp.join(run.run_dir, 'train')
+    extra = ['--resume'] if resume else []
+    if launcher.kind == 'slurm':
+        return (['bash', osp.join(TOOLS_DIR, 'slurm_train.sh'), launcher.partition,
+                 _job_name(launcher, run, 'train'), run.cfg_path, train_dir] + extra,
+                launcher.slurm_env())
+    return ([sys.executable, osp.join(TOOLS_DIR, 'train.py'), run.cfg_path, '--work-dir',
+             train_dir] + extra, {})
+
+
+def test_command(run: Run, checkpoint: str, launcher: Launcher) -> Tuple[List[str], dict]:
+    """The command line (and extra environment) that tests ``checkpoint`` into ``RUN_DIR/test``."""
+    test_dir = osp.join(run.run_dir, 'test')
+    if launcher.kind == 'slurm':
+        return (['bash', osp.join(TOOLS_DIR, 'slurm_test.sh'), launcher.partition,
+                 _job_name(launcher, run, 'test'), run.cfg_path, checkpoint, '--work-dir',
+                 test_dir], launcher.slurm_env())
+    return ([sys.executable, osp.join(TOOLS_DIR, 'test.py'), run.cfg_path, checkpoint,
+             '--work-dir', test_dir], {})
+
+
+def _job_name(launcher: Launcher, run: Run, stage: str) -> str:
+    seed = '' if run.seed is None else f'-seed{run.seed}'
+    return f'{launcher.job_name}-{slug(run.row.name)}{seed}-{stage}'
+
+
+def run_logged(cmd: List[str], log_file: str, env: Optional[dict] = None) -> float:
+    """Run ``cmd`` (with ``env`` added to this process' environment) with its output in
+    ``log_file``; return its wall time in seconds."""
     start = time.time()
     with open(log_file, 'w') as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=os.getcwd())
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=os.getcwd(),
+                              env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         with open(log_file) as f:
             tail = ''.join(f.readlines()[-25:])
@@ -153,84 +276,245 @@ def run_logged(cmd: List[str], log_file: str) -> float:
     return time.time() - start
 
 
-def run_row(row: Row, row_dir: str, train: bool, force: bool) -> dict:
-    """Train (unless a checkpoint is given) and test one row; return its ``metrics.json``."""
-    os.makedirs(row_dir, exist_ok=True)
-    cfg_path = osp.join(row_dir, 'config.py')
-    cfg = merged_config(row, train)
-    cfg.dump(cfg_path)
-    with open(cfg_path, 'rb') as f:
-        cfg_hash = hashlib.sha1(f.read()).hexdigest()
-
-    result_path = osp.join(row_dir, 'metrics.json')
-    if osp.isfile(result_path) and not force:
-        with open(result_path) as f:
-            result = json.load(f)
-        if result.get('config_sha1') == cfg_hash:
-            result['resumed'] = True
-            return result
-        raise RuntimeError(f'{result_path} was made from another config than {cfg_path} now '
-                           'is; pass --force to redo the row or choose another --work-dir')
-
+def execute_run(run: Run, force: bool, launcher: Launcher, env: Optional[dict] = None) -> dict:
+    """Train (unless the row gives a checkpoint) and test one prepared run; write and return its
+    ``metrics.json``. ``env``: the job slot's variables (CUDA_VISIBLE_DEVICES, OMP_NUM_THREADS)."""
     train_time = 0.0
-    checkpoint = row.checkpoint
+    checkpoint = run.row.checkpoint
     if checkpoint is None:
-        if not train:
-            raise ValueError(f'row {row.name!r}: --no-train needs a checkpoint')
-        train_dir = osp.join(row_dir, 'train')
-        cmd = [sys.executable, osp.join(TOOLS_DIR, 'train.py'), cfg_path, '--work-dir', train_dir]
-        if not force and osp.isfile(osp.join(train_dir, 'last_checkpoint')):
-            cmd.append('--resume')
-        train_time = run_logged(cmd, osp.join(row_dir, 'train.log'))
+        train_dir = osp.join(run.run_dir, 'train')
+        resume = not force and osp.isfile(osp.join(train_dir, 'last_checkpoint'))
+        cmd, cmd_env = train_command(run, resume, launcher)
+        train_time = run_logged(cmd, osp.join(run.run_dir, 'train.log'), {**(env or {}),
+                                                                          **cmd_env})
         with open(osp.join(train_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
 
-    test_dir = osp.join(row_dir, 'test')
-    test_time = run_logged(
-        [sys.executable, osp.join(TOOLS_DIR, 'test.py'), cfg_path, checkpoint,
-         '--work-dir', test_dir], osp.join(row_dir, 'test.log'))
+    test_dir = osp.join(run.run_dir, 'test')
+    cmd, cmd_env = test_command(run, checkpoint, launcher)
+    test_time = run_logged(cmd, osp.join(run.run_dir, 'test.log'), {**(env or {}), **cmd_env})
     metrics = {k: v for k, v in read_test_metrics(test_dir).items() if k.startswith(METRIC_PREFIX)}
     missing = [METRIC_PREFIX + k for k, _ in COLUMNS if METRIC_PREFIX + k not in metrics]
     if missing:
-        raise KeyError(f'row {row.name!r}: the test of {row.config} reported no {missing}; its '
-                       "test evaluator must be dict(type='AmodalCocoMetric', ...)")
-    result = dict(name=row.name, config=row.config, cfg_options=row.cfg_options,
-                  checkpoint=checkpoint, config_sha1=cfg_hash, train_time_s=train_time,
-                  test_time_s=test_time, metrics=metrics)
-    with open(result_path, 'w') as f:
+        raise KeyError(f'row {run.row.name!r}: the test of {run.row.config} reported no '
+                       f"{missing}; its test evaluator must be dict(type='AmodalCocoMetric', ...)")
+    result = dict(name=run.row.name, config=run.row.config, seed=run.seed,
+                  cfg_options=run.row.cfg_options, checkpoint=checkpoint,
+                  config_sha1=run.cfg_hash, train_time_s=train_time, test_time_s=test_time,
+                  metrics=metrics)
+    with open(osp.join(run.run_dir, 'metrics.json'), 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def visible_gpus() -> List[str]:
+    """The GPUs this process may use: ``CUDA_VISIBLE_DEVICES`` if set, else all torch sees."""
+    if 'CUDA_VISIBLE_DEVICES' in os.environ:
+        return [g for g in os.environ['CUDA_VISIBLE_DEVICES'].split(',') if g.strip()]
+    import torch
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
+def job_slots(jobs: int, launcher: Launcher, gpus: Optional[List[str]] = None) -> List[dict]:
+    """The environment of each of ``jobs`` parallel job slots.
+
+    Local runs: slot i gets GPU ``gpus[i % len(gpus)]`` (one job per GPU when ``jobs`` equals the
+    number of GPUs) and ``cpu_count // jobs`` OpenMP/MKL threads, so that parallel trainings do
+    not oversubscribe the cores (a ``OMP_NUM_THREADS`` set by the user is kept). Slurm runs: the
+    scheduler places each job; slots add nothing.
+    """
+    if launcher.kind == 'slurm':
+        return [{} for _ in range(jobs)]
+    gpus = visible_gpus() if gpus is None else gpus
+    threads = os.environ.get('OMP_NUM_THREADS') or str(max(1, (os.cpu_count() or 1) // jobs))
+    slots = []
+    for i in range(jobs):
+        env = dict(OMP_NUM_THREADS=threads,
+                   MKL_NUM_THREADS=os.environ.get('MKL_NUM_THREADS', threads))
+        if gpus:
+            env['CUDA_VISIBLE_DEVICES'] = gpus[i % len(gpus)]
+        slots.append(env)
+    return slots
+
+
+def run_parallel(runs: List[Run], slots: List[dict], force: bool, launcher: Launcher,
+                 on_done) -> List[Tuple[Run, BaseException]]:
+    """Execute ``runs`` in ``len(slots)`` parallel processes (each run its own train/test
+    processes, in a free slot's environment); call ``on_done(run, result)`` as each finishes.
+    Return the runs that failed with their errors (the others still complete)."""
+    free = queue.Queue()
+    for slot in slots:
+        free.put(slot)
+
+    def work(run: Run) -> dict:
+        slot = free.get()
+        try:
+            return execute_run(run, force, launcher, slot)
+        finally:
+            free.put(slot)
+
+    failures = []
+    with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+        futures = {pool.submit(work, run): run for run in runs}
+        for future in as_completed(futures):
+            run = futures[future]
+            try:
+                on_done(run, future.result())
+            except Exception as error:  # reported with the others at the end
+                failures.append((run, error))
+                sys.stdout.write(f'\n{run.label}: FAILED: {error}\n')
+    return failures
+
+
+def collect_results(rows: List[Row], work_dir: str, seeds: Optional[List[int]]) -> List[dict]:
+    """Per row with results (listing order): its name, config, the seeds found and each metric's
+    per-seed values, ``{'name', 'config', 'seeds', 'values': {key: [v, ...]}, 'runs': [...]}``."""
+    table = []
+    for row in rows:
+        runs = []
+        for run in plan_runs([row], work_dir, seeds):
+            path = osp.join(run.run_dir, 'metrics.json')
+            if osp.isfile(path):
+                with open(path) as f:
+                    runs.append(json.load(f))
+        if not runs:
+            continue
+        keys = [METRIC_PREFIX + k for k, _ in COLUMNS]
+        for r in runs:
+            keys += [k for k in r['metrics'] if k not in keys]
+        table.append(dict(name=row.name, config=row.config, seeds=[r.get('seed') for r in runs],
+                          runs=runs,
+                          values={k: [r['metrics'].get(k) for r in runs] for k in keys}))
+    return table
+
+
+def mean_std(values: List[Optional[float]]) -> Tuple[Optional[float], Optional[float]]:
+    """Mean and sample standard deviation (n - 1) of the evaluable values (``-1`` and missing
+    ones are left out); std is None for fewer than two values, both None for none."""
+    valid = [v for v in values if v is not None and v >= 0]
+    if not valid:
+        return None, None
+    return statistics.fmean(valid), statistics.stdev(valid) if len(valid) > 1 else None
 
 
 def _percent(value: float) -> str:
     return '-' if value < 0 else f'{100 * value:.1f}'
 
 
+def _cell(values: List[Optional[float]]) -> str:
+    mean, std = mean_std(values)
+    if mean is None:
+        return '-'
+    return f'{100 * mean:.1f}' if std is None else f'{100 * mean:.1f} ± {100 * std:.1f}'
+
+
+def _seeds_note(results: List[dict]) -> str:
+    seeds = sorted({s for r in results for s in r['seeds'] if s is not None})
+    if not seeds:
+        return ''
+    counts = {len(r['seeds']) for r in results}
+    return (f' Mean ± sample standard deviation over seeds {", ".join(map(str, seeds))} '
+            f'({"/".join(map(str, sorted(counts)))} runs per row).')
+
+
 def markdown_table(results: List[dict], title: Optional[str] = None) -> str:
-    """The paper's layout: a row per model, AP in percent, ``-`` where not evaluable."""
+    """The paper's layout: a row per model, AP in percent (mean ± std over seeds), ``-`` where
+    not evaluable."""
     lines = [f'**{title}**', ''] if title else []
     lines.append('| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |')
     lines.append('| --- |' + ' ---: |' * len(COLUMNS))
     for r in results:
-        values = [_percent(r['metrics'][METRIC_PREFIX + k]) for k, _ in COLUMNS]
+        values = [_cell(r['values'][METRIC_PREFIX + k]) for k, _ in COLUMNS]
         lines.append(f'| {r["name"]} | ' + ' | '.join(values) + ' |')
     lines.append('')
     lines.append('all: every object; occ.: occluded objects only (DESIGN.md section 6). '
-                 'AP in %, averaged over IoU 0.50:0.95 except AP_IV@0.5.')
+                 'AP in %, averaged over IoU 0.50:0.95 except AP_IV@0.5.' + _seeds_note(results))
     return '\n'.join(lines) + '\n'
 
 
 def write_csv(results: List[dict], path: str) -> None:
-    """Every ``amodal/`` key of every row as fractions (-1: not evaluable), the table's
-    columns first."""
-    keys = [METRIC_PREFIX + k for k, _ in COLUMNS]
+    """Every ``amodal/`` key of every row as fractions (-1: not evaluable), the table's columns
+    first. With seeds: per key its mean, ``<key>_std`` (sample std) and ``<key>_seed<k>``."""
+    keys = []
     for r in results:
-        keys += [k for k in r['metrics'] if k not in keys]
+        keys += [k for k in r['values'] if k not in keys]
+    seeds = sorted({s for r in results for s in r['seeds'] if s is not None})
+    header, columns = ['name', 'config'], []
+    if seeds:
+        header.append('seeds')
+    for key in keys:
+        name = key[len(METRIC_PREFIX):]
+        columns.append((key, 'mean'))
+        header.append(name)
+        if seeds:
+            columns.append((key, 'std'))
+            header.append(f'{name}_std')
+            for s in seeds:
+                columns.append((key, s))
+                header.append(f'{name}_seed{s}')
     with open(path, 'w', newline='') as f:
         writer = csv.writer(f)
-        writer.writerow(['name', 'config'] + [k[len(METRIC_PREFIX):] for k in keys])
+        writer.writerow(header)
         for r in results:
-            writer.writerow([r['name'], r['config']] + [r['metrics'].get(k, '') for k in keys])
+            line = [r['name'], r['config']]
+            if seeds:
+                line.append(' '.join(str(s) for s in r['seeds']))
+            for key, what in columns:
+                values = r['values'].get(key, [])
+                if not seeds:  # one run: the metric's own value
+                    line.append(values[0] if values and values[0] is not None else '')
+                    continue
+                if what in ('mean', 'std'):
+                    mean, std = mean_std(values)
+                    value = mean if what == 'mean' else std
+                    if mean is None and what == 'mean' and values:
+                        value = -1  # not evaluable, as the metric writes it
+                    line.append('' if value is None else value)
+                else:
+                    by_seed = dict(zip(r['seeds'], values))
+                    line.append('' if by_seed.get(what) is None else by_seed[what])
+            writer.writerow(line)
+
+
+def bar_chart(results: List[dict], path: str, title: Optional[str] = None) -> None:
+    """The table as a grouped bar chart (PNG): a group per column, a bar per row, error bars of
+    one sample std where there are several seeds; not evaluable cells are marked ``n/a``."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    n_rows, n_cols = len(results), len(COLUMNS)
+    width = 0.8 / max(n_rows, 1)
+    fig, ax = plt.subplots(figsize=(min(16, max(8, 1.1 * n_cols + 0.12 * n_rows * n_cols + 2)),
+                                    4.8), dpi=120)
+    colors = plt.get_cmap('tab10' if n_rows <= 10 else 'tab20')
+    top = 0.0
+    for i, r in enumerate(results):
+        xs = np.arange(n_cols) - 0.4 + width * (i + 0.5)
+        stats = [mean_std(r['values'][METRIC_PREFIX + k]) for k, _ in COLUMNS]
+        heights = [100 * m if m is not None else 0 for m, _ in stats]
+        errors = [100 * s if s is not None else 0 for _, s in stats]
+        ax.bar(xs, heights, width, yerr=errors if any(errors) else None, capsize=2,
+               color=colors(i), label=r['name'], error_kw=dict(lw=0.8))
+        for x, (m, _) in zip(xs, stats):
+            if m is None:
+                ax.text(x, 0.5, 'n/a', rotation=90, ha='center', va='bottom', fontsize=7,
+                        color='0.3')
+        top = max([top] + [h + e for h, e in zip(heights, errors)])
+    ax.set_xticks(np.arange(n_cols), [h for _, h in COLUMNS])
+    ax.set_ylabel('AP (%)')
+    ax.set_ylim(0, max(10.0, top * 1.1))
+    ax.grid(axis='y', alpha=0.3)
+    ax.set_axisbelow(True)
+    seeds = sorted({s for r in results for s in r['seeds'] if s is not None})
+    note = (f'mean ± std over seeds {", ".join(map(str, seeds))}' if len(seeds) > 1 else
+            'one run per row')
+    ax.set_title(f'{title}\n({note})' if title else note, fontsize=10)
+    ax.legend(fontsize=8, ncol=1, loc='upper left', bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def prepare(steps: List[dict]) -> None:
@@ -247,12 +531,20 @@ def prepare(steps: List[dict]) -> None:
 def parse_args(argv=None) -> argparse.Namespace:
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
-        description='Train and test the rows of an ablation table and write it (Markdown, CSV) '
-        'in the layout of the paper\'s tables.')
+        description='Train and test the rows of an ablation table and write it (Markdown, CSV, '
+        'bar chart) in the layout of the paper\'s tables.')
     parser.add_argument('inputs', nargs='+',
                         help='one listing file (.yaml/.yml/.py with `rows`) or config files')
-    parser.add_argument('--work-dir', help='where rows, table.md and table.csv go (default: '
-                        "the listing's work_dir, else work_dirs/ablations/<listing name>)")
+    parser.add_argument('--work-dir', help='where rows, table.md, table.csv and table.png go '
+                        "(default: the listing's work_dir, else work_dirs/ablations/<listing>)")
+    parser.add_argument('--seeds', nargs='+', type=int, metavar='SEED',
+                        help='train every row once per seed (randomness.seed=SEED, work dir '
+                        '<row>/seed<SEED>) and report mean ± std per cell; default: one run per '
+                        "row with the config's own seed, work dir <row>")
+    parser.add_argument('--jobs', type=int,
+                        help='runs in parallel processes (default 1; with --launcher slurm: all '
+                        'runs at once). Locally each job gets a GPU of CUDA_VISIBLE_DEVICES in '
+                        'turn and cpu_count/jobs OpenMP threads')
     parser.add_argument('--no-train', action='store_true',
                         help='only test; configs need --checkpoints, listing rows `checkpoint`')
     parser.add_argument('--checkpoints', nargs='+',
@@ -265,8 +557,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='merged into every row\'s config after the listing\'s options, '
                         'e.g. train_cfg.max_iters=100')
-    parser.add_argument('--title', help='caption of the Markdown table')
-    return parser.parse_args(argv)
+    parser.add_argument('--title', help='caption of the Markdown table and the chart')
+    slurm = parser.add_argument_group('cluster', 'with --launcher slurm every training and test '
+                                      'is a Slurm job started by tools/slurm_train.sh / '
+                                      'tools/slurm_test.sh (srun)')
+    slurm.add_argument('--launcher', choices=['none', 'slurm'], default='none',
+                       help='none: local processes; slurm: srun jobs')
+    slurm.add_argument('--partition', help='Slurm partition (needed with --launcher slurm)')
+    slurm.add_argument('--gpus', type=int, default=1, help='GPUs (srun tasks) per job (1)')
+    slurm.add_argument('--gpus-per-node', type=int,
+                       help='GPUs per node of the partition (default min(--gpus, 8))')
+    slurm.add_argument('--cpus-per-task', type=int, default=5, help='CPUs per srun task (5)')
+    slurm.add_argument('--srun-args', default='', help='more srun options, e.g. "--quotatype=auto"')
+    slurm.add_argument('--job-name', default='ablation',
+                       help='prefix of the jobs\' names (<prefix>-<row>[-seed<k>]-train|test)')
+    args = parser.parse_args(argv)
+    if args.launcher == 'slurm' and not args.partition:
+        parser.error('--launcher slurm needs --partition')
+    if args.jobs is not None and args.jobs < 1:
+        parser.error('--jobs must be at least 1')
+    if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
+        parser.error(f'--seeds repeats a seed: {args.seeds}')
+    return args
 
 
 def build_listing(args: argparse.Namespace) -> Listing:
@@ -309,42 +621,62 @@ def main(argv=None) -> int:
     unknown = set(args.only or []) - {r.name for r in listing.rows}
     if unknown:
         raise ValueError(f'--only: no rows named {sorted(unknown)}')
+    launcher = Launcher(kind=args.launcher, partition=args.partition, gpus=args.gpus,
+                        gpus_per_node=args.gpus_per_node, cpus_per_task=args.cpus_per_task,
+                        srun_args=args.srun_args, job_name=args.job_name)
     os.makedirs(listing.work_dir, exist_ok=True)
     prepare(listing.prepare)
 
     start = time.time()
-    print(f'{len(rows)} rows -> {listing.work_dir}', flush=True)
-    bar = ProgressBar(len(rows))
-    for row in rows:
-        row_dir = osp.join(listing.work_dir, slug(row.name))
-        sys.stdout.write(f'\n{row.name}: {row.config} (logs in {row_dir})\n')
-        result = run_row(row, row_dir, train=not args.no_train, force=args.force)
+    runs = plan_runs(rows, listing.work_dir, args.seeds)
+    # every run's config is written and checked against existing results before any starts
+    done = {id(run): prepare_run(run, train=not args.no_train, force=args.force)
+            for run in runs}
+    pending = [run for run in runs if done[id(run)] is None]
+    for run in runs:
+        if done[id(run)] is not None:
+            print(f'{run.label}: results exist, skipped', flush=True)
+    jobs = args.jobs or (len(pending) if launcher.kind == 'slurm' else 1)
+    jobs = max(1, min(jobs, len(pending) or 1))
+    slots = job_slots(jobs, launcher)
+    where = f'{jobs} parallel job(s)' + (
+        f', Slurm partition {launcher.partition}' if launcher.kind == 'slurm' else
+        ''.join(f'; slot {i}: ' + ' '.join(f'{k}={v}' for k, v in sorted(s.items()))
+                for i, s in enumerate(slots)))
+    print(f'{len(runs)} runs ({len(rows)} rows x {len(args.seeds or [None])} seed(s)), '
+          f'{len(pending)} to do -> {listing.work_dir}; {where}', flush=True)
+
+    bar = ProgressBar(len(pending)) if pending else None
+
+    def on_done(run: Run, result: dict) -> None:
         bar.update()
-        state = ('results exist, skipped' if result.get('resumed') else
-                 f'trained {result["train_time_s"]:.0f} s, tested {result["test_time_s"]:.0f} s')
         ap_av = _percent(result['metrics'][METRIC_PREFIX + 'AP_AV'])
-        sys.stdout.write(f'\n{row.name}: {state}; AP_AV {ap_av}\n')
+        sys.stdout.write(f'\n{run.label}: trained {result["train_time_s"]:.0f} s, tested '
+                         f'{result["test_time_s"]:.0f} s; AP_AV {ap_av} (logs in '
+                         f'{run.run_dir})\n')
+
+    failures = run_parallel(pending, slots, args.force, launcher, on_done) if pending else []
 
     # the table lists every row of the listing with results, in the listing's order
-    results = []
-    for row in listing.rows:
-        path = osp.join(listing.work_dir, slug(row.name), 'metrics.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                results.append(json.load(f))
+    results = collect_results(listing.rows, listing.work_dir, args.seeds)
+    md_path, csv_path, png_path = (osp.join(listing.work_dir, f'table.{ext}')
+                                   for ext in ('md', 'csv', 'png'))
     table = markdown_table(results, listing.title)
-    md_path, csv_path = osp.join(listing.work_dir, 'table.md'), osp.join(listing.work_dir,
-                                                                        'table.csv')
     with open(md_path, 'w') as f:
         f.write(table)
     write_csv(results, csv_path)
-    trained = sum(r['train_time_s'] for r in results)
-    tested = sum(r['test_time_s'] for r in results)
+    if results:
+        bar_chart(results, png_path, listing.title)
+    trained = sum(r['train_time_s'] for res in results for r in res['runs'])
+    tested = sum(r['test_time_s'] for res in results for r in res['runs'])
     print('\n\n' + table)
     print(f'{len(results)} rows in the table ({len(rows)} asked for this run), wall time of '
-          f'this run {time.time() - start:.0f} s; all rows: training {trained:.0f} s, '
+          f'this run {time.time() - start:.0f} s; all runs: training {trained:.0f} s, '
           f'testing {tested:.0f} s')
-    print(f'written: {md_path}, {csv_path}')
+    print(f'written: {md_path}, {csv_path}' + (f', {png_path}' if results else ''))
+    if failures:
+        raise RuntimeError(f'{len(failures)} of {len(pending)} runs failed: ' + '; '.join(
+            f'{run.label} ({type(e).__name__}, logs in {run.run_dir})' for run, e in failures))
     return 0
 
 
