@@ -1,6 +1,6 @@
 # AmodalMRCNN-101: the R50 config with a ResNet-101 backbone and the COCO Mask R-CNN R101 weights.
 _base_ = './amodal-mask-rcnn_r50_fpn_10k_cocoa_no-stuff.py'
 
-model = dict(
-    backbone=dict(depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+# No backbone init_cfg (inherited None): load_from replaces every weight.
+model = dict(backbone=dict(depth=101))
 load_from = {{_base_.mask_rcnn_r101_fpn_coco}}

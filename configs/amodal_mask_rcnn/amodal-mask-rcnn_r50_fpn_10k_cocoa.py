@@ -6,5 +6,6 @@ _base_ = [
 ]
 
 model = dict(
+    backbone=dict(init_cfg=None),  # load_from replaces every weight: no ImageNet download
     roi_head=dict(bbox_head=dict(num_classes=1), mask_head=dict(num_classes=1)))
 load_from = {{_base_.mask_rcnn_r50_fpn_coco}}

@@ -6,5 +6,8 @@ _base_ = [
 ]
 
 model = dict(
+    backbone=dict(init_cfg=None),  # load_from replaces every weight: no ImageNet download
     roi_head=dict(bbox_head=dict(num_classes=60), mask_head=dict(num_classes=60)))
 load_from = {{_base_.mask_rcnn_r50_fpn_coco}}
+# Appendix A: one image per GPU on 2 GPUs, so --auto-scale-lr scales from a batch of 2.
+auto_scale_lr = dict(base_batch_size=2)

@@ -22,16 +22,21 @@ def _iou(det: np.ndarray, gt: np.ndarray, crowd: bool) -> float:
     return inter / union if union > 0 else 0.
 
 
+# COCOA's amodalAPI (myPyAmodalEvalDemo.py): occRng per level; amodaleval.py ignores a ground
+# truth when ``occlude_rate < occRng[0] or occlude_rate > occRng[1]``.
+AMODALAPI_OCC_RANGES = {'none': [0, 0.00001], 'partial': [0.00001, 0.25], 'heavy': [0.25, 1]}
+
+
 def _outside(subset: str, ann: dict) -> bool:
     rate = ann['occlude_rate']
+    if subset in AMODALAPI_OCC_RANGES:
+        low, high = AMODALAPI_OCC_RANGES[subset]
+        return rate < low or rate > high
     return {
         'all': False,
         'occluded': rate == 0,
         'things': bool(ann.get('isstuff', 0)),
         'stuff': not ann.get('isstuff', 0),
-        'none': rate > 0,
-        'partial': not 0 < rate <= 0.25,
-        'heavy': not rate > 0.25,
     }[subset]
 
 

@@ -128,6 +128,65 @@ class TestJointAndOccludedMeasuresMatchBruteForce(TestCase):
         self.assertTrue(any(differs))
 
 
+def set_stated_rates(anns_by_image: dict, seed: int) -> None:
+    """Give the ground truth stated ``occlude_rate`` values at the edges of COCOA's occlusion
+    levels and values that disagree with the masks, as a release may state them."""
+    rng = np.random.default_rng(seed)
+    choices = [0.25, 0.25, 0.00001, 0.000004, 0.0000099, 0.5, 1.0, None]
+    for anns in anns_by_image.values():
+        for ann in anns:
+            rate = choices[int(rng.integers(len(choices)))]
+            if rate is None:  # the masks' rate, but stated 0 for an occluded object
+                rate = 0. if ann['occlude_rate'] > 0 else 0.3
+            ann['occlude_rate'] = rate
+
+
+def one_object(rate: float) -> tuple:
+    """One ground truth with the stated ``rate`` (its masks are unoccluded) and a perfect
+    detection of it."""
+    mask = np.zeros((20, 20), np.uint8)
+    mask[2:12, 3:15] = 1
+    rle = mask_to_rle(mask)
+    anns = {1: [dict(id=1, image_id=1, category_id=1, iscrowd=0, occlude_rate=rate,
+                     amodal=rle, visible=rle, invisible=mask_to_rle(0 * mask))]}
+    return anns, [dict(id=1, name='object')], AmodalDetections([1], [1], [0.9], [rle], [rle])
+
+
+class TestOcclusionLevelsAsAmodalAPI(TestCase):
+    """none / partial / heavy are amodalAPI's closed occRng ranges on the stated rate:
+    [0, 1e-5], [1e-5, 0.25], [0.25, 1]."""
+
+    def test_edge_rates_and_rates_that_disagree_with_the_masks_match_brute_force(self):
+        for seed, class_agnostic in ((70, True), (71, True), (72, False)):
+            anns, _, cats, dets = random_scene(seed, num_images=10, num_cats=1 + 2 * (
+                not class_agnostic), crowd_prob=0.)
+            set_stated_rates(anns, seed)
+            ours = evaluate_amodal(anns, cats, dets, class_agnostic=class_agnostic,
+                                   logger=silent()).metrics
+            for level in ('none', 'partial', 'heavy'):
+                ref = brute_force(anns, [c['id'] for c in cats], dets, level, 'A',
+                                  class_agnostic=class_agnostic)
+                self.assertGreater(ref['AP'], -1, f'seed {seed}: {level} has ground truth')
+                self.assertAlmostEqual(ours[f'{level}_AP_A'], ref['AP'], delta=1e-9,
+                                       msg=f'seed {seed} {level} AP_A')
+                self.assertAlmostEqual(ours[f'{level}_AR_A'], ref['AR'], delta=1e-9,
+                                       msg=f'seed {seed} {level} AR_A')
+
+    def levels(self, rate: float) -> list:
+        metrics = evaluate_amodal(*one_object(rate), logger=silent()).metrics
+        return [metrics[f'{level}_AP_A'] for level in ('none', 'partial', 'heavy', 'occ')]
+
+    def test_rate_of_exactly_a_quarter_is_partial_and_heavy(self):
+        np.testing.assert_allclose(self.levels(0.25), [-1, 1, 1, 1], atol=1e-12)
+
+    def test_rate_up_to_1e5_is_none_and_still_occluded(self):
+        np.testing.assert_allclose(self.levels(0.000004), [1, -1, -1, 1], atol=1e-12)
+        np.testing.assert_allclose(self.levels(0.00001), [1, 1, -1, 1], atol=1e-12)
+
+    def test_levels_follow_the_stated_rate_not_the_masks(self):
+        np.testing.assert_allclose(self.levels(0.6), [-1, -1, 1, 1], atol=1e-12)
+
+
 class TestAmodalMasksStandInForVisible(TestCase):
     """A model without visible masks (AmodalMRCNN) is evaluated with its amodal masks as
     visible masks; without invisible masks AP_IV is -1."""

@@ -4,8 +4,12 @@
         data/coco/annotations/instances_train2014.json data/cocoa_cls/annotations/train.json
 
 A COCOA object is kept when its visible mask has IoU > 0.75 (``--iou-thr``) with a COCO instance
-of the same image that is not a crowd region (COCOA stuff is dropped); it takes that instance's
-category, so the output has COCO's 80 categories. Images stay in ``data/coco/{train,val}2014/``.
+of the same image that is not a crowd region (COCOA stuff is dropped); objects and instances are
+matched one-to-one, greedily by IoU, and a matched object takes its instance's category, so the
+output has COCO's 80 categories. The summary sets the counts beside the paper's (section 4.2,
+train + val together). The authors' own COCOA cls files (``COCO_amodal_*2014_with_classes.json``)
+need no re-derivation: ``cocoa2amodal.py`` converts them as they are. Images stay in
+``data/coco/{train,val}2014/``.
 """
 import argparse
 import os.path as osp
@@ -19,8 +23,8 @@ if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a chec
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Make COCOA cls: keep the COCOA objects whose visible mask matches a '
-        'non-crowd COCO 2014 instance of the same image with IoU above a threshold, and give '
-        'them its category.')
+        'non-crowd COCO 2014 instance of the same image with IoU above a threshold (one-to-one, '
+        'greedy by IoU), and give them its category.')
     parser.add_argument('cocoa', help='COCOA file, e.g. COCO_amodal_train2014.json')
     parser.add_argument('coco', help='COCO 2014 instances file of the same split, e.g. '
                         'instances_train2014.json')
@@ -38,13 +42,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     from mmorcnn.datasets.converters import convert_cocoa_cls, write_and_summarize
+    from mmorcnn.datasets.converters.cocoa_cls import paper_comparison
 
     dataset, skipped = convert_cocoa_cls(args.cocoa, args.coco, iou_thr=args.iou_thr,
                                          keep_empty_images=args.keep_empty_images,
                                          on_error=args.on_error, progress=True)
     kept = (f'kept objects (IoU > {args.iou_thr} with a COCO instance)',
             len(dataset['annotations']))
-    write_and_summarize(dataset, skipped, args.out, extra_rows=[kept])
+    write_and_summarize(dataset, skipped, args.out, extra_rows=[kept],
+                        extra_text=[paper_comparison(dataset)])
 
 
 if __name__ == '__main__':

@@ -5,9 +5,12 @@
         data/d2s_amodal/d2s_amodal_annotations_v1/D2S_amodal_augmented.json \\
         -o data/d2s_amodal/annotations/train.json --img-dir data/d2s_amodal/images
 
-Several inputs are merged (the paper's train split is training rot0 + augmented). Where amodal
-polygons leave their image, the image is zero-padded (paper 4.3) and the padded copy is written
-to ``<img-dir>/padded/``.
+Several inputs are merged (the paper's train split is training rot0 + augmented). The release's
+RLE masks (at the image size, 1440x1920 or the released zero-padded 1534x1920), visible and
+invisible masks, occlusion rates and depth order (``amodal_region.order``) are kept; where
+amodal polygons leave their image, the image is zero-padded (paper 4.3) and the padded copy is
+written to ``<img-dir>/padded/``. For a released split (training rot0, augmented, both, or
+validation) the summary sets its statistics beside the paper's Table 5.
 """
 import argparse
 import os.path as osp
@@ -39,11 +42,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     from mmorcnn.datasets.converters import convert_d2sa, write_and_summarize
+    from mmorcnn.datasets.converters.d2sa import table5_comparison
 
     dataset, skipped = convert_d2sa(args.src, img_dir=args.img_dir, padded_dir=args.padded_dir,
                                     on_error=args.on_error, progress=True)
     padded = ('zero-padded images', len(dataset['info']['padded_image_ids']))
-    write_and_summarize(dataset, skipped, args.out, extra_rows=[padded])
+    table5 = table5_comparison(args.src, dataset)
+    write_and_summarize(dataset, skipped, args.out, extra_rows=[padded],
+                        extra_text=[table5] if table5 else [])
 
 
 if __name__ == '__main__':

@@ -7,7 +7,9 @@
 
 KINS v1 fields (``segmentation``, ``inmodal_seg``, ``inmodal_bbox``) and KINS 2020 fields
 (``a_segm``, ``a_bbox``, ``i_segm``, ``i_bbox``, ``oco_id``, ``ico_id``) are both read; the
-release's 7 categories are kept. Images stay in ``data/kins/{training,testing}/image_2/``.
+release's 7 categories are kept. KINS 2020's ``ico_id`` (order within the occlusion cluster
+``oco_id``) becomes ``order``, and ``occluder_ids`` follow the masks directed by that order
+within each cluster. Images stay in ``data/kins/{training,testing}/image_2/``.
 """
 import argparse
 import os.path as osp

@@ -1,6 +1,8 @@
 # Common settings of the real amodal datasets (D2S amodal, COCOA, COCOA cls, KINS), following the
 # paper's appendix A: shorter side scaled to 800 px, longer side at most 1111 px. The dataset files
-# beside this one set data_root, the annotation files and the batch size.
+# beside this one set data_root, the annotation files and the batch size. Training is iteration-
+# based (../schedules/schedule_10k.py), so the training sampler is mmengine's InfiniteSampler, as
+# in mmdet's iteration-based configs: it never ends an epoch, so the loader is not restarted.
 dataset_type = 'AmodalCocoDataset'
 data_root = 'data/'
 backend_args = None
@@ -24,7 +26,7 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
         type=dataset_type,

@@ -1,9 +1,15 @@
 """COCOA cls (paper 4.2): COCOA objects that take the category of a matching COCO 2014 instance.
 
 A COCOA region is kept when it is not stuff and its visible mask has IoU above ``iou_thr``
-(0.75 in the paper) with a non-crowd instance of the COCO 2014 annotations of the same image; it
-takes the category of the instance with the highest IoU. COCOA regions that only match a crowd
-region, or nothing, are dropped, and so are the images left without objects.
+(0.75 in the paper) with a non-crowd instance of the COCO 2014 annotations of the same image. The
+matching is one-to-one: within an image the (COCOA object, COCO instance) pairs above the
+threshold are taken greedily by descending IoU, each COCOA object and each COCO instance at most
+once (ties: the earlier object, then the earlier instance), and a matched object takes its
+instance's category. COCOA regions that lose their instance to a better-matching object, that
+only match a crowd region, or that match nothing are dropped and counted by reason, and so are
+the images left without objects. The authors released their own result as
+``COCO_amodal_*2014_with_classes.json``, which ``cocoa2amodal.py`` reads as it is;
+:data:`PAPER_COUNTS` holds the paper's totals to compare a re-derivation with.
 """
 import os.path as osp
 from collections import defaultdict
@@ -14,10 +20,15 @@ import numpy as np
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError
 from mmorcnn.structures.mask_utils import MaskFormatError, rle_iou, segm_to_rle
 from .cocoa import convert_cocoa
-from .common import SkipCounter, index_images, read_coco_json, track
+from .common import SkipCounter, format_table, index_images, read_coco_json, track
 
 #: The paper's threshold on the IoU of a COCOA visible mask and a COCO instance mask.
 DEFAULT_IOU_THR = 0.75
+
+#: Paper 4.2: "COCOA cls has 3,501 images with 10,592 objects compared to the 3,823 images and
+#: 34,916 objects of COCOA", both the train and val splits together.
+PAPER_COUNTS = dict(cocoa_cls=dict(images=3501, objects=10592),
+                    cocoa=dict(images=3823, objects=34916))
 
 
 def _coco_instances(anns: List[dict], img: dict, cat_ids: set, coco_file: str) -> List[dict]:
@@ -43,7 +54,8 @@ def _visible_rle(ann: dict, img: dict) -> dict:
 
 def match_cocoa_to_coco(cocoa_anns: List[dict], img: dict, coco_instances: List[dict],
                         iou_thr: float, skipped: SkipCounter) -> List[dict]:
-    """The COCOA annotations of one image that match a COCO instance, with its category.
+    """The COCOA annotations of one image matched one-to-one to COCO instances (module
+    docstring), in their file order, with the instance's category.
 
     The matched instance's id and the IoU are kept as ``coco_id`` and ``coco_iou``.
     """
@@ -53,19 +65,41 @@ def match_cocoa_to_coco(cocoa_anns: List[dict], img: dict, coco_instances: List[
         return []
     ious = rle_iou([_visible_rle(a, img) for a in things], [c['rle'] for c in coco_instances])
     crowd = np.array([c['iscrowd'] for c in coco_instances], dtype=bool)
+    thing_ious = np.where(crowd[None, :], -1., ious) if len(coco_instances) else ious
+    rows, cols = np.nonzero(thing_ious > iou_thr)
+    # greedy by descending IoU; ties by object, then instance (np.lexsort: last key first)
+    match_of: Dict[int, int] = {}
+    taken = set()
+    for k in np.lexsort((cols, rows, -thing_ious[rows, cols])):
+        row, col = int(rows[k]), int(cols[k])
+        if row not in match_of and col not in taken:
+            match_of[row] = col
+            taken.add(col)
     matched = []
-    for ann, row in zip(things, ious):
-        thing_ious = np.where(crowd, -1., row)
-        best = int(np.argmax(thing_ious)) if len(row) else -1
-        if best >= 0 and thing_ious[best] > iou_thr:
-            coco = coco_instances[best]
+    for row, ann in enumerate(things):
+        if row in match_of:
+            coco = coco_instances[match_of[row]]
             matched.append(dict(ann, category_id=coco['category_id'], coco_id=coco.get('id'),
-                                coco_iou=round(float(thing_ious[best]), 4)))
-        elif (row[crowd] > iou_thr).any():
+                                coco_iou=round(float(thing_ious[row, match_of[row]]), 4)))
+        elif (thing_ious[row] > iou_thr).any():
+            skipped.skip(f'matching only COCO instances taken by better-matching objects '
+                         f'(IoU > {iou_thr})')
+        elif len(coco_instances) and (ious[row][crowd] > iou_thr).any():
             skipped.skip(f'matching only a COCO crowd region (IoU > {iou_thr})')
         else:
             skipped.skip(f'low IoU (<= {iou_thr} with every COCO instance)')
     return matched
+
+
+def paper_comparison(dataset: dict) -> str:
+    """This conversion's counts beside the paper's (which are train + val together)."""
+    info = dataset['info']
+    rows = [('COCOA images', info['cocoa_images'], PAPER_COUNTS['cocoa']['images']),
+            ('COCOA regions', info['cocoa_regions'], PAPER_COUNTS['cocoa']['objects']),
+            ('COCOA cls images', len(dataset['images']), PAPER_COUNTS['cocoa_cls']['images']),
+            ('COCOA cls objects', len(dataset['annotations']),
+             PAPER_COUNTS['cocoa_cls']['objects'])]
+    return format_table(rows, header=('', 'this split', 'paper 4.2 (train + val)'))
 
 
 def convert_cocoa_cls(cocoa_file: str,
@@ -77,7 +111,8 @@ def convert_cocoa_cls(cocoa_file: str,
     """Build COCOA cls from a COCOA file and the COCO 2014 instances file of the same split.
 
     Args:
-        cocoa_file (str): ``COCO_amodal_{train,val}2014.json`` (original ``regions`` format).
+        cocoa_file (str): ``COCO_amodal_{train,val}2014.json`` (original ``regions`` shape; a
+            flat file is read as well, see :func:`convert_cocoa`).
         coco_file (str): ``instances_{train,val}2014.json`` of COCO.
         iou_thr (float): A COCOA object is kept when the IoU of its visible mask with a COCO
             instance is above this. Defaults to 0.75.
@@ -87,8 +122,10 @@ def convert_cocoa_cls(cocoa_file: str,
         progress (bool): Show progress bars. Defaults to False.
 
     Returns:
-        tuple: The canonical dataset with COCO's categories and the :class:`SkipCounter` with
-        the dropped stuff regions, low-IoU and crowd-only matches and empty images.
+        tuple: The canonical dataset with COCO's categories (``info`` also holds the COCOA
+        counts ``cocoa_images`` / ``cocoa_regions`` for :func:`paper_comparison`) and the
+        :class:`SkipCounter` with the dropped stuff regions, lost, crowd-only and low-IoU
+        matches and empty images.
     """
     cocoa, skipped = convert_cocoa(cocoa_file, on_error=on_error, progress=progress)
     coco = read_coco_json(coco_file, required=('images', 'annotations', 'categories'))
@@ -122,6 +159,10 @@ def convert_cocoa_cls(cocoa_file: str,
             continue
         matched = match_cocoa_to_coco(cocoa_by_image[image_id], img, coco_instances, iou_thr,
                                       skipped)
+        kept_ids = {a['id'] for a in matched}
+        for ann in matched:  # occluders that are no COCOA cls objects are not in the file
+            if 'occluder_ids' in ann:
+                ann['occluder_ids'] = [i for i in ann['occluder_ids'] if i in kept_ids]
         if matched or keep_empty_images:
             images.append(img)
             annotations.extend(matched)
@@ -130,7 +171,10 @@ def convert_cocoa_cls(cocoa_file: str,
     dataset = dict(
         info=dict(description='COCOA cls in the canonical amodal format (mmorcnn)',
                   source=[osp.basename(cocoa_file), osp.basename(coco_file)],
-                  iou_thr=iou_thr),
+                  iou_thr=iou_thr, matching='one-to-one, greedy by IoU',
+                  cocoa_images=len(cocoa['images']),
+                  cocoa_regions=len(cocoa['annotations']),
+                  disagreements=cocoa['info']['disagreements']),
         images=images,
         annotations=annotations,
         categories=list(coco['categories']))

@@ -1,12 +1,24 @@
 """D2S amodal (paper 4.3): read, validate and, where needed, zero-pad the released files.
 
-The release (``D2S_amodal_{training_rot0,augmented,validation}.json``) is already in the
-canonical format: ``segmentation`` amodal, ``visible_mask`` / ``invisible_mask`` and
-``occlude_rate`` per instance. Objects reaching out of the image are handled as the paper says:
-the image is zero-padded so that every amodal mask lies inside it. Where a file's amodal polygons
-still leave their image, the converter pads that image by the overhang, writes the padded copy to
-``<img_dir>/<padded_dir>/<file_name>``, shifts the masks and records the ``padding`` in the image
-record. Several files (training rot0 + augmented = the paper's train split) can be merged.
+The release (``D2S_amodal_{training_rot0,augmented,validation}.json``) is flat, one annotation per
+instance, with the fields: ``segmentation`` the amodal mask as RLE at the image's size (1440x1920,
+or 1534x1920 for the images the release already zero-padded), ``visible_mask`` and optional
+``invisible_mask`` (RLE), ``occlude_rate``, ``iscrowd`` as a JSON bool, ``occl_depth`` (int),
+``amodal_region`` (``name``, ``area``, ``isStuff``, ``bbox``, ``order``: the COCOA region the
+instance was annotated as) and ``amodal_base`` (``url``, ``image_id``, ``size``, ``author``,
+``depth_constraint``: the COCOA-style image annotation). The converter keeps the stated masks and
+rate (disagreements with the masks counted), writes ``iscrowd`` as 0/1, ``amodal_region.order``
+as ``order``, ``isStuff`` as ``isstuff`` and ``name``, passes ``occl_depth`` through, puts
+``amodal_base.depth_constraint`` into the image record and derives ``occluder_ids`` by the one
+occlusion rule directed by the stated order (:func:`~.common.add_occluder_ids`).
+
+Objects reaching out of the image are handled as the paper says: the image is zero-padded so that
+every amodal mask lies inside it. RLE masks lie inside their image by construction; where a
+file's amodal polygons leave their image, the converter pads that image by the overhang, writes
+the padded copy to ``<img_dir>/<padded_dir>/<file_name>``, shifts the masks and records the
+``padding`` in the image record. Several files (training rot0 + augmented = the paper's train
+split) can be merged. When the input is one of the released splits (by file name),
+:func:`table5_comparison` sets its statistics beside the paper's Table 5.
 """
 import math
 import os
@@ -17,15 +29,79 @@ import cv2
 import numpy as np
 
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError
+from mmorcnn.datasets.statistics import PAPER_TABLE5, table5_rows
 from mmorcnn.structures.mask_utils import MaskFormatError, mask_to_rle, rle_to_mask, segm_to_rle
-from .common import (SkipCounter, annotation_image, canonical_annotation, index_images,
-                     parse_source_annotation, read_coco_json, track)
+from .common import (SkipCounter, add_occluder_ids, annotation_image, canonical_annotation,
+                     dataset_occlusion_statistics, format_table, index_images,
+                     parse_source_annotation, read_coco_json, record_disagreements, track)
 
 #: Mask fields of a canonical annotation that are moved when an image is padded.
 MASK_KEYS = ('segmentation', 'visible_mask', 'invisible_mask')
 
 #: ``(top, bottom, left, right)`` zero padding in pixels.
 Padding = Tuple[int, int, int, int]
+
+#: The released files, in a canonical order, and the Table 5 column of each combination.
+RELEASED_FILES = ('D2S_amodal_training_rot0.json', 'D2S_amodal_augmented.json',
+                  'D2S_amodal_validation.json')
+TABLE5_SPLITS = {
+    ('D2S_amodal_training_rot0.json', ): 'train rot0',
+    ('D2S_amodal_augmented.json', ): 'aug',
+    ('D2S_amodal_training_rot0.json', 'D2S_amodal_augmented.json'): 'train',
+    ('D2S_amodal_validation.json', ): 'val',
+}
+
+
+def table5_split(src_files: Sequence[str]) -> Optional[str]:
+    """The Table 5 column of the released split(s) ``src_files`` name, or None."""
+    names = tuple(sorted((osp.basename(f) for f in src_files), key=lambda n: (
+        RELEASED_FILES.index(n) if n in RELEASED_FILES else len(RELEASED_FILES), n)))
+    return TABLE5_SPLITS.get(names)
+
+
+def table5_comparison(src_files: Sequence[str], dataset: dict) -> Optional[str]:
+    """Table 5's rows for ``dataset`` beside the paper's column of the same split, when
+    ``src_files`` are a released split; None otherwise."""
+    split = table5_split(src_files)
+    if split is None:
+        return None
+    ours = table5_rows({split: dataset_occlusion_statistics(dataset)})
+    rows = [(*row, paper) for row, paper in zip(ours, PAPER_TABLE5[split])]
+    return format_table(rows, header=('Table 5', f'{split} (this file)', f'{split} (paper)'))
+
+
+def _source_fields(ann: dict) -> Tuple[dict, dict]:
+    """A D2S amodal annotation in canonical field names, and what else it states (``order``,
+    ``isstuff``, ``name`` from ``amodal_region``; ``occl_depth``). Values of the wrong type are
+    left for the validator to report."""
+    stated = dict(ann)
+    if isinstance(stated.get('iscrowd'), bool):
+        stated['iscrowd'] = int(stated['iscrowd'])
+    for key in ('amodal_region', 'amodal_base', 'occl_depth'):
+        stated.pop(key, None)
+    region = ann.get('amodal_region')
+    extra = dict(occl_depth=ann.get('occl_depth'))
+    if isinstance(region, dict):
+        extra.update(order=region.get('order'), isstuff=region.get('isStuff'),
+                     name=region.get('name'))
+    return stated, extra
+
+
+def _check_extra(extra: dict, src_file: str, image_id, ann_id) -> dict:
+    for key in ('order', 'occl_depth'):
+        value = extra.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise AmodalAnnotationError(src_file, image_id, ann_id,
+                                        f"'{key}' must be an integer, not {value!r}")
+    if extra.get('isstuff') is not None:
+        if extra['isstuff'] not in (0, 1):
+            raise AmodalAnnotationError(src_file, image_id, ann_id,
+                                        f"'amodal_region.isStuff' must be 0 or 1, not "
+                                        f"{extra['isstuff']!r}")
+        extra['isstuff'] = int(extra['isstuff'])
+    if not isinstance(extra.get('name'), (str, type(None))):
+        extra['name'] = None
+    return extra
 
 
 def _polygons(segm) -> List[np.ndarray]:
@@ -116,8 +192,9 @@ def convert_d2sa(src_files: Sequence[str],
         progress (bool): Show a progress bar. Defaults to False.
 
     Returns:
-        tuple: The canonical dataset and the :class:`SkipCounter`; the dataset's ``info``
-        lists the padded images.
+        tuple: The canonical dataset and the :class:`SkipCounter` (what was left out, stated
+        values that disagree with the masks); the dataset's ``info`` lists the images padded
+        here.
     """
     skipped = SkipCounter(on_error)
     images: List[dict] = []
@@ -159,13 +236,20 @@ def convert_d2sa(src_files: Sequence[str],
                 img_info, anns = pad_image(img_info, anns, padding, img_dir, padded_dir,
                                            src_file)
                 padded.append(img_info['id'])
+            base = next((a['amodal_base'] for a in anns
+                         if isinstance(a.get('amodal_base'), dict)), None)
+            if base is not None and base.get('depth_constraint') is not None:
+                img_info = dict(img_info, depth_constraint=base['depth_constraint'])
             images.append(img_info)
+            converted = []
             for ann in anns:
                 try:
                     if not renumber and ann.get('id') in ann_ids:
                         raise AmodalAnnotationError(src_file, img_info['id'], ann.get('id'),
                                                     'annotation id used twice')
-                    parsed = parse_source_annotation(ann, img_info, cat_ids, src_file,
+                    stated, extra = _source_fields(ann)
+                    extra = _check_extra(extra, src_file, img_info['id'], ann.get('id'))
+                    parsed = parse_source_annotation(stated, img_info, cat_ids, src_file,
                                                      ann.get('id'))
                 except AmodalAnnotationError as e:
                     skipped.error(e)
@@ -173,11 +257,16 @@ def convert_d2sa(src_files: Sequence[str],
                 if renumber:
                     parsed['id'] = len(annotations) + 1
                 ann_ids.add(parsed['id'])
-                annotations.append(canonical_annotation(parsed, segmentation=ann['segmentation']))
+                annotations.append(canonical_annotation(
+                    parsed, stated, skipped, src_file, ann.get('id'),
+                    segmentation=ann['segmentation'], **extra))
+                converted.append((annotations[-1], parsed))
+            add_occluder_ids([c for c, _ in converted], [p for _, p in converted], skipped,
+                             src_file)
     dataset = dict(
         info=dict(description='D2S amodal in the canonical amodal format (mmorcnn)',
                   source=[osp.basename(f) for f in src_files], padded_image_ids=padded),
         images=images,
         annotations=annotations,
         categories=list(categories or []))
-    return dataset, skipped
+    return record_disagreements(dataset, skipped), skipped

@@ -1,7 +1,10 @@
 """Loading of the amodal, visible and invisible masks of an image's instances."""
+import logging
+
 import numpy as np
 from mmdet.datasets.transforms import LoadAnnotations
 from mmdet.registry import TRANSFORMS
+from mmengine.logging import print_log
 
 from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
 from mmorcnn.structures.mask_utils import rle_to_mask
@@ -23,7 +26,10 @@ class LoadAmodalAnnotations(LoadAnnotations):
         target (str): What the model learns as its instances. ``'amodal'`` (default): amodal
             boxes and masks (AmodalMRCNN, ORCNN). ``'visible'``: the visible masks and their
             boxes become ``gt_masks`` / ``gt_bboxes``, i.e. plain modal instance segmentation
-            (the paper's MRCNN baseline); needs ``with_mask=True``.
+            (the paper's MRCNN baseline); needs ``with_mask=True``. Instances whose visible mask
+            is empty (fully occluded) have no modal target and are left out of the image's
+            targets; they are counted in ``num_empty_visible_dropped`` and logged (the first
+            one as a warning, the others at debug level).
         **kwargs: Arguments of mmdet's ``LoadAnnotations``. ``poly2mask`` must stay True:
             amodal masks are loaded as bitmaps only.
     """
@@ -38,6 +44,8 @@ class LoadAmodalAnnotations(LoadAnnotations):
             raise ValueError("target='visible' derives the boxes from the visible masks and "
                              'needs with_mask=True')
         self.target = target
+        #: Instances left out for an empty visible mask (``target='visible'``), in this process.
+        self.num_empty_visible_dropped = 0
 
     def transform(self, results: dict) -> dict:
         results = super().transform(results)
@@ -49,11 +57,30 @@ class LoadAmodalAnnotations(LoadAnnotations):
         """Make the visible masks (and their boxes) the instances' masks and boxes."""
         masks = results['gt_masks']
         visible = masks.visible.masks
+        keep = visible.reshape(len(visible), -1).any(axis=1)
+        if not keep.all():
+            self._drop_empty_visible(results, keep)
+            visible = visible[keep]
         results['gt_masks'] = AmodalBitmapMasks(visible, masks.height, masks.width, visible,
                                                 np.zeros_like(visible))
         if 'gt_bboxes' in results:
             boxes = results['gt_masks'].get_bboxes(dst_type='hbox')
             results['gt_bboxes'] = boxes if self.box_type else boxes.numpy()
+
+    def _drop_empty_visible(self, results: dict, keep: np.ndarray) -> None:
+        """Leave the instances without visible pixels out of the per-instance targets."""
+        for key in ('gt_bboxes_labels', 'gt_ignore_flags'):
+            if key in results:
+                results[key] = results[key][keep]
+        dropped = int((~keep).sum())
+        self.num_empty_visible_dropped += dropped
+        first = self.num_empty_visible_dropped == dropped
+        print_log(
+            f"image {results.get('img_id')} ({results.get('img_path')}): {dropped} instance(s) "
+            "with an empty visible mask left out of the visible (MRCNN) targets; "
+            f'{self.num_empty_visible_dropped} so far' +
+            (' (further ones are logged at debug level)' if first else ''),
+            logger='current', level=logging.WARNING if first else logging.DEBUG)
 
     def _load_masks(self, results: dict) -> None:
         """Decode the three RLEs of every instance into ``results['gt_masks']``."""

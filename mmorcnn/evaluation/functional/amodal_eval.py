@@ -11,10 +11,22 @@ several kinds of IoU and several ground-truth subsets:
   ignores ground truth (ordinary IoU, one detection at most per ignored object and threshold), and
   for ``V`` and ``IV`` the detections whose amodal mask has IoU >= 0.5 with an ignored ground truth
   of their class (crowd included, with COCO's crowd IoU) removed before matching, after the
-  ``max_dets`` cut; ``things`` / ``stuff`` (COCOA's ``isstuff``) and the occlusion levels of
-  COCOA's evaluation, ``none`` (``occlude_rate == 0``), ``partial`` (``(0, 0.25]``) and ``heavy``
-  (``> 0.25``), for ``A`` only: ground truth outside the subset is ignored, unmatched detections
-  stay false positives, as in COCOA's amodalAPI.
+  ``max_dets`` cut;
+* ``things`` / ``stuff``: ground truth with COCOA's ``isstuff`` 1 (``things``) or 0 (``stuff``)
+  ignored, for ``A`` only (amodalAPI's ``onlyThings`` 1 and 2);
+* the occlusion levels of COCOA's official evaluation (amodalAPI, ``myPyAmodalEvalDemo.py``'s
+  ``occRng`` as ``amodaleval.py`` applies it), for ``A`` only: a ground truth is in a level when
+  ``lo <= occlude_rate <= hi`` on its *stated* ``occlude_rate`` (the file's value, not one
+  re-derived from the masks), with :data:`OCCLUSION_LEVELS` ``none`` [0, 1e-5], ``partial``
+  [1e-5, 0.25], ``heavy`` [0.25, 1]. The ranges are closed, so a rate of exactly 1e-5 is in
+  ``none`` and ``partial``, a rate of exactly 0.25 in ``partial`` and ``heavy``, and a rate in
+  (0, 1e-5) only in ``none``. Unlike ``occ`` (which ignores exactly the rates == 0), ``none``
+  therefore holds the barely occluded objects too. Things and stuff both take part, as in
+  amodalAPI with ``onlyThings=0``.
+
+In every subset, ground truth outside it is ignored and unmatched detections stay false
+positives, as in amodalAPI. amodalAPI itself is class-agnostic (one category); with
+``class_agnostic=False`` the same subsets are evaluated per category.
 
 A model that predicts no visible masks is evaluated with its amodal masks as visible masks; one
 that predicts no invisible masks gets ``occ_AP_IV50 = -1``. Measures without any not-ignored
@@ -44,8 +56,11 @@ IV_IOU_THR = 0.5
 #: 3.3: for AP_V and AP_IV on occluded objects, proposals whose amodal mask has at least this IoU
 #: with an ignored ground truth are removed ("meant for" a non-occluded object).
 REMOVE_IOU_THR = 0.5
-#: Occlusion levels of COCOA's evaluation: partial is (0, PARTIAL_MAX], heavy above.
-PARTIAL_MAX = 0.25
+#: Occlusion levels of COCOA's official evaluation (amodalAPI ``myPyAmodalEvalDemo.py``):
+#: closed ranges ``(lo, hi)`` of the stated ``occlude_rate``; a ground truth outside is ignored.
+OCCLUSION_LEVELS = {'none': (0., 0.00001), 'partial': (0.00001, 0.25), 'heavy': (0.25, 1.)}
+#: The rate that ends the partial level and starts the heavy one (both include it).
+PARTIAL_MAX = OCCLUSION_LEVELS['partial'][1]
 
 # The kinds of IoU, rows of the pair IoU array.
 _IOU_KINDS = ('A', 'V', 'AV', 'IV')
@@ -144,12 +159,9 @@ def _gt_ignore(subset: str, crowd: np.ndarray, occlude_rate: np.ndarray,
         outside = isstuff
     elif subset == 'stuff':
         outside = ~isstuff
-    elif subset == 'none':
-        outside = occlude_rate > 0
-    elif subset == 'partial':
-        outside = ~((occlude_rate > 0) & (occlude_rate <= PARTIAL_MAX))
-    else:  # heavy
-        outside = ~(occlude_rate > PARTIAL_MAX)
+    else:  # an occlusion level, amodalAPI's test: rate < lo or rate > hi is ignored
+        low, high = OCCLUSION_LEVELS[subset]
+        outside = (occlude_rate < low) | (occlude_rate > high)
     return crowd | outside
 
 

@@ -1,4 +1,5 @@
-"""COCOA (original ``regions`` format) to the canonical format."""
+"""COCOA in each public shape (``regions``, flat ``*_with_classes`` / ``*_detectron_no_stuff``)
+to the canonical format."""
 import copy
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError, load_amodal_coco
 from mmorcnn.datasets.converters import convert_cocoa, write_json
+from mmorcnn.datasets.converters.cocoa import cocoa_shape
 from mmorcnn.structures.mask_utils import mask_to_rle, rle_to_mask, segm_to_mask
 
 from .sources import HEIGHT, WIDTH, box_polygon, image_record, rect
@@ -32,7 +34,7 @@ def cocoa_source() -> dict:
                 image_record(2, 'COCO_train2014_000000000002.jpg')],
         annotations=[
             dict(id=11, image_id=1, regions=regions, size=3, author='a', url='',
-                 depth_constraint=''),
+                 depth_constraint='1-2'),
             dict(id=12, image_id=2, size=1, author='a', url='', depth_constraint='',
                  regions=[dict(segmentation=box_polygon(2, 12, 2, 12), name='ball', area=100.0,
                                isStuff=0, occlude_rate=0.0, order=1)]),
@@ -116,6 +118,135 @@ class TestConvertCocoa:
             'regions of a second annotation of an image (another annotator)': 1}
 
 
+class TestStatedValuesAndOrder:
+    """COCOA's stated order, rates and invisible masks are kept; occluder_ids follow the one
+    occlusion rule, directed by the stated order."""
+
+    def test_occluders_follow_the_masks_and_the_order(self, write_cocoa):
+        dataset, skipped = convert_cocoa(write_cocoa())
+        anns = _by_name(dataset)
+        assert anns['book']['occluder_ids'] == [anns['cup']['id']]
+        assert anns['cup']['occluder_ids'] == [] and anns['table']['occluder_ids'] == []
+        assert not skipped.disagreements and dataset['info']['disagreements'] == {}
+
+    def test_depth_constraint_is_kept_in_the_image_record(self, write_cocoa):
+        images = convert_cocoa(write_cocoa())[0]['images']
+        assert [img.get('depth_constraint') for img in images] == ['1-2', '']
+
+    def test_order_that_contradicts_the_masks_is_kept_directs_and_is_counted(self,
+                                                                              write_cocoa):
+        def edit(data):
+            regions = data['annotations'][0]['regions']
+            regions[0]['order'], regions[1]['order'] = 2, 1  # the book said to be in front
+
+        dataset, skipped = convert_cocoa(write_cocoa(edit))
+        anns = _by_name(dataset)
+        assert (anns['cup']['order'], anns['book']['order']) == (2, 1)
+        assert anns['cup']['occluder_ids'] == [anns['book']['id']]
+        assert anns['book']['occluder_ids'] == []
+        assert skipped.disagreements == {
+            'masks hide the instance the stated order puts in front (order kept)': 1}
+
+    def test_stated_rate_and_invisible_mask_are_kept_even_when_they_disagree(self,
+                                                                             write_cocoa):
+        stated_invisible = BACK_INVISIBLE.copy()
+        stated_invisible[15:17] = 0  # 20 pixels fewer than amodal AND NOT visible
+
+        def edit(data):
+            region = data['annotations'][0]['regions'][1]
+            region.update(invisible_mask=mask_to_rle(stated_invisible), occlude_rate=0.25)
+            data['annotations'][0]['regions'][0]['occlude_rate'] = 0.000004
+
+        dataset, skipped = convert_cocoa(write_cocoa(edit))
+        anns = _by_name(dataset)
+        np.testing.assert_array_equal(rle_to_mask(anns['book']['invisible_mask']),
+                                      stated_invisible)
+        np.testing.assert_array_equal(rle_to_mask(anns['book']['visible_mask']), BACK_VISIBLE)
+        assert anns['book']['occlude_rate'] == 0.25 and anns['cup']['occlude_rate'] == 0.000004
+        assert skipped.disagreements == {
+            'stated invisible_mask != amodal AND NOT visible (> 4 px)': 1,
+            'stated occlude_rate off invisible / amodal area by > 0.001': 1}
+        assert any('annotation 11 region 1: invisible_mask differs from amodal AND NOT visible '
+                   'in 20 pixels' in e for e in skipped.disagreement_examples)
+
+    def test_written_file_gives_the_stated_values_back(self, write_cocoa, tmp_path):
+        def edit(data):
+            data['annotations'][0]['regions'][1]['occlude_rate'] = 0.25
+
+        out = str(tmp_path / 'train.json')
+        write_json(convert_cocoa(write_cocoa(edit))[0], out)
+        book = load_amodal_coco(out).anns_by_image[1][1]
+        assert book['occlude_rate'] == 0.25 and book['order'] == 2
+        assert book['occluder_ids'] == [1]
+
+
+def flat_source(with_classes: bool) -> dict:
+    """The fixture's regions as a flat per-instance file: ``*_with_classes.json`` (COCO
+    categories, stuff dropped) or ``*_detectron_no_stuff.json`` (category ``object``)."""
+    src = cocoa_source()
+    categories = ([dict(id=44, name='bottle', supercategory='kitchen'),
+                   dict(id=47, name='cup', supercategory='kitchen'),
+                   dict(id=84, name='book', supercategory='indoor')] if with_classes else
+                  [dict(id=1, name='object', supercategory='object')])
+    category_of = {'cup': 47, 'book': 84, 'ball': 44} if with_classes else {}
+    annotations = []
+    for ann in src['annotations']:
+        for region in ann['regions']:
+            if region['isStuff']:
+                continue
+            annotations.append(dict(
+                region, id=100 + len(annotations), image_id=ann['image_id'], iscrowd=0,
+                category_id=category_of.get(region['name'], 1), bbox=[0, 0, 1, 1]))
+    return dict(images=src['images'], annotations=annotations, categories=categories)
+
+
+class TestFlatShapes:
+
+    @pytest.mark.parametrize('with_classes, shape', [(True, 'flat-classes'), (False, 'flat')])
+    def test_shape_is_told_from_the_content(self, with_classes, shape):
+        assert cocoa_shape(flat_source(with_classes), 'x.json') == shape
+        assert cocoa_shape(cocoa_source(), 'x.json') == 'regions'
+
+    def test_mixed_shapes_are_an_error(self):
+        data = cocoa_source()
+        data['annotations'].append(flat_source(True)['annotations'][0])
+        with pytest.raises(ValueError, match='x.json: 2 annotations have "regions"'):
+            cocoa_shape(data, 'x.json')
+
+    @pytest.mark.parametrize('with_classes', [True, False])
+    def test_ids_categories_order_rates_and_masks_are_kept(self, with_classes, tmp_path):
+        name = 'with_classes' if with_classes else 'detectron_no_stuff'
+        src = flat_source(with_classes)
+        path = write_source(tmp_path / f'COCO_amodal_val2014_{name}.json', src)
+        dataset, skipped = convert_cocoa(path)
+        assert dataset['info']['shape'] == ('flat-classes' if with_classes else 'flat')
+        assert dataset['categories'] == src['categories']
+        assert [(a['id'], a['category_id'], a['order'], a['name']) for a in
+                dataset['annotations']] == [(a['id'], a['category_id'], a['order'], a['name'])
+                                            for a in src['annotations']]
+        cup, book, _ = dataset['annotations']
+        assert book['occlude_rate'] == src['annotations'][1]['occlude_rate']
+        np.testing.assert_array_equal(rle_to_mask(book['invisible_mask']), BACK_INVISIBLE)
+        assert book['occluder_ids'] == [cup['id']] and book['isstuff'] == 0
+        assert skipped.total == 0 and not skipped.disagreements
+
+    def test_no_stuff_drops_stuff_of_a_flat_file(self, tmp_path):
+        src = flat_source(False)
+        src['annotations'][2]['isStuff'] = 1
+        dataset, skipped = convert_cocoa(write_source(tmp_path / 'flat.json', src),
+                                         no_stuff=True)
+        assert len(dataset['annotations']) == 2
+        assert skipped.reasons == {'stuff regions (--no-stuff)': 1}
+
+    def test_unknown_category_of_a_flat_file_is_named(self, tmp_path):
+        src = flat_source(True)
+        src['annotations'][0]['category_id'] = 5
+        path = write_source(tmp_path / 'flat.json', src)
+        with pytest.raises(AmodalAnnotationError,
+                           match=f'{path}: image 1, annotation 100: unknown category id 5'):
+            convert_cocoa(path)
+
+
 def _break_region(**changes):
     """An edit that changes (``None``: deletes) fields of region 1 of annotation 11."""
 
@@ -140,8 +271,6 @@ class TestMalformedCocoa:
         (_break_region(order='2'), "'order' must be an integer"),
         (_break_region(visible_mask=mask_to_rle(np.ones((HEIGHT + 1, WIDTH), np.uint8))),
          'does not match the image size'),
-        (_break_region(visible_mask=None, invisible_mask=None),
-         'has neither visible_mask nor invisible_mask'),
     ])
     def test_error_names_file_image_annotation_and_region(self, write_cocoa, edit, reason):
         path = write_cocoa(edit)
@@ -150,6 +279,14 @@ class TestMalformedCocoa:
         message = str(info.value)
         assert message.startswith(f'{path}: image 1, annotation 11 region 1: ')
         assert reason in message
+
+    def test_occluded_region_without_masks_is_kept_and_counted(self, write_cocoa):
+        dataset, skipped = convert_cocoa(write_cocoa(_break_region(visible_mask=None,
+                                                                   invisible_mask=None)))
+        book = _by_name(dataset)['book']
+        assert book['occlude_rate'] > 0 and 'invisible_mask' not in book
+        assert skipped.total == 0 and skipped.disagreements == {
+            'stated occlude_rate off invisible / amodal area by > 0.001': 1}
 
     def test_unknown_image_id_is_named(self, write_cocoa):
         def edit(data):

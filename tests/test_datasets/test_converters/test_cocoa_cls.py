@@ -4,6 +4,7 @@ import pytest
 
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError, load_amodal_coco
 from mmorcnn.datasets.converters import convert_cocoa_cls, write_json
+from mmorcnn.datasets.converters.cocoa_cls import PAPER_COUNTS, paper_comparison
 from mmorcnn.structures.mask_utils import mask_to_rle
 
 from .sources import box_polygon, image_record, rect
@@ -77,6 +78,58 @@ class TestMatching:
         (ann, ) = dataset['annotations']
         assert (ann['category_id'], ann['coco_id'], ann['coco_iou']) == (47, 8, 1.0)
         assert dataset['categories'] == COCO_CATEGORIES
+
+    def test_each_coco_instance_is_matched_once_greedily_by_iou(self, tmp_path):
+        """Arg-max would give both objects the cup (IoU 1 and 15/16); one-to-one, the mug
+        takes the cup and the glass the bottle (IoU 14/15)."""
+        files = write_pair(tmp_path, {1: [cocoa_region(visible_with(16), name='mug'),
+                                          cocoa_region(visible_with(15), name='glass',
+                                                       order=2)]},
+                           [coco_ann(7, SQUARE, category_id=47),
+                            coco_ann(8, visible_with(14), category_id=44)])
+        dataset, skipped = convert_cocoa_cls(*files)
+        assert [(a['name'], a['coco_id'], a['category_id']) for a in dataset['annotations']] \
+            == [('mug', 7, 47), ('glass', 8, 44)]
+        assert skipped.total == 0
+
+    def test_object_losing_its_only_match_is_dropped_and_counted(self, tmp_path):
+        files = write_pair(tmp_path, {1: [cocoa_region(visible_with(15), name='glass'),
+                                          cocoa_region(visible_with(16), name='mug',
+                                                       order=2)]},
+                           [coco_ann(7, SQUARE)])
+        dataset, skipped = convert_cocoa_cls(*files)
+        assert [a['name'] for a in dataset['annotations']] == ['mug']
+        assert skipped.reasons == {
+            'matching only COCO instances taken by better-matching objects (IoU > 0.75)': 1}
+
+    def test_occluders_that_are_no_cocoa_cls_objects_are_left_out(self, tmp_path):
+        front = box_polygon(10, 14, 10, 14)
+        behind_visible = rect(8, 16, 8, 16) & (1 - SQUARE)
+        files = write_pair(tmp_path, {1: [
+            cocoa_region(visible_with(16), name='mug', order=1, polygon=front),
+            dict(segmentation=box_polygon(8, 16, 8, 16), name='plate', isStuff=0, order=2,
+                 area=64.0, occlude_rate=0.25, visible_mask=mask_to_rle(behind_visible))]},
+            [coco_ann(7, SQUARE), coco_ann(8, behind_visible, category_id=44)])
+        plate, mug = (sorted(convert_cocoa_cls(*files)[0]['annotations'],
+                             key=lambda a: a['name'])[k] for k in (1, 0))
+        assert plate['occluder_ids'] == [mug['id']]
+        only_plate = write_pair(tmp_path, {1: [
+            cocoa_region(visible_with(16), name='mug', order=1, polygon=front),
+            dict(segmentation=box_polygon(8, 16, 8, 16), name='plate', isStuff=0, order=2,
+                 area=64.0, occlude_rate=0.25, visible_mask=mask_to_rle(behind_visible))]},
+            [coco_ann(8, behind_visible, category_id=44)])
+        (plate, ) = convert_cocoa_cls(*only_plate)[0]['annotations']
+        assert plate['occluder_ids'] == []  # the mug is no COCOA cls object
+
+    def test_counts_are_set_beside_the_papers(self, tmp_path):
+        files = write_pair(tmp_path, {1: [cocoa_region(visible_with(16))],
+                                      2: [cocoa_region(visible_with(16))]},
+                           [coco_ann(7, SQUARE)])
+        text = paper_comparison(convert_cocoa_cls(*files)[0])
+        rows = {line.split('  ')[0]: line.split()[-2:] for line in text.splitlines()}
+        assert rows['COCOA images'] == ['2', str(PAPER_COUNTS['cocoa']['images'])]
+        assert rows['COCOA cls images'] == ['1', '3501']
+        assert rows['COCOA cls objects'] == ['1', '10592']
 
     def test_amodal_and_visible_masks_stay_those_of_cocoa(self, tmp_path):
         files = write_pair(tmp_path, {1: [cocoa_region(visible_with(14))]},

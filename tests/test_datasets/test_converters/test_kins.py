@@ -104,6 +104,59 @@ class TestKins2020Fields:
         car, van = convert_kins(path)[0]['annotations']
         assert (car['oco_id'], car['ico_id'], van['oco_id'], van['ico_id']) == (1, 1, 1, 2)
 
+    def test_ico_id_becomes_the_order_and_occluders_follow_it(self, tmp_path):
+        dataset, log = convert_kins(write_source(tmp_path / 'kins.json', kins_2020()))
+        car, van = dataset['annotations']
+        assert (car['order'], van['order']) == (1, 2)
+        assert (car['occluder_ids'], van['occluder_ids']) == ([], [1])
+        assert not log.disagreements
+
+    def test_ico_id_0_overlaps_nothing_and_states_no_order(self, tmp_path):
+        data = kins_2020()
+        data['annotations'].append(dict(
+            id=3, image_id=1, category_id=2, iscrowd=0, a_segm=[box_polygon(31, 38, 2, 8)],
+            a_bbox=[2, 31, 6, 7], i_segm=[box_polygon(31, 38, 2, 8)], i_bbox=[2, 31, 6, 7],
+            oco_id=0, ico_id=0))
+        pedestrian = convert_kins(write_source(tmp_path / 'kins.json', data))[0][
+            'annotations'][2]
+        assert 'order' not in pedestrian and pedestrian['occluder_ids'] == []
+
+    def test_order_against_the_masks_is_kept_and_counted(self, tmp_path):
+        data = kins_2020()
+        data['annotations'][0]['ico_id'], data['annotations'][1]['ico_id'] = 2, 1
+        dataset, log = convert_kins(write_source(tmp_path / 'kins.json', data))
+        car, van = dataset['annotations']
+        assert (car['order'], van['order']) == (2, 1)
+        assert (car['occluder_ids'], van['occluder_ids']) == ([2], [])
+        assert log.disagreements == {
+            'masks hide the instance the stated order puts in front (order kept)': 1}
+
+    def test_overlap_across_clusters_keeps_the_masks_direction_and_is_counted(self, tmp_path):
+        data = kins_2020()
+        data['annotations'][1]['oco_id'] = 2
+        dataset, log = convert_kins(write_source(tmp_path / 'kins.json', data))
+        assert dataset['annotations'][1]['occluder_ids'] == [1]
+        assert log.disagreements == {
+            'masks overlap across occlusion clusters (direction from the masks)': 1}
+
+    @pytest.mark.parametrize('ico_id', [-1, 1.5, '2', True])
+    def test_ico_id_of_the_wrong_type_is_named(self, tmp_path, ico_id):
+        data = kins_2020()
+        data['annotations'][1]['ico_id'] = ico_id
+        path = write_source(tmp_path / 'kins.json', data)
+        with pytest.raises(AmodalAnnotationError,
+                           match="image 1, annotation 2: 'ico_id' must be a non-negative"):
+            convert_kins(path)
+
+
+class TestKinsV1Occluders:
+
+    def test_occluders_come_from_the_masks(self, tmp_path):
+        car, van = convert_kins(write_source(tmp_path / 'kins.json', kins_v1()))[0][
+            'annotations']
+        assert 'order' not in van
+        assert (car['occluder_ids'], van['occluder_ids']) == ([], [1])
+
 
 class TestMalformedKins:
 

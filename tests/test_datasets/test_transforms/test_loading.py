@@ -56,6 +56,22 @@ class TestLoadVisibleTarget:
         # an occluded instance really changed: its visible box is smaller than its amodal box
         assert (results['gt_masks'].areas < amodal['gt_masks'].areas).any()
 
+    def test_fully_occluded_instances_are_left_out_and_counted(self, loaded_results):
+        results = loaded_results()
+        masks = results['gt_masks']
+        visible = masks.visible.masks.copy()
+        visible[0] = 0  # instance 1 (box, occluded) is now hidden completely
+        results['gt_masks'] = AmodalBitmapMasks(masks.masks, masks.height, masks.width, visible,
+                                                masks.masks & (1 - visible))
+        load = TRANSFORMS.build(
+            dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True, target='visible'))
+        load._use_visible_as_target(results)
+        assert len(results['gt_masks']) == 2 and results['gt_bboxes'].numpy().shape == (2, 4)
+        np.testing.assert_array_equal(results['gt_bboxes_labels'], [1, 0])
+        np.testing.assert_array_equal(results['gt_ignore_flags'], [False, True])
+        assert results['gt_masks'].masks.reshape(2, -1).any(axis=1).all()  # no empty target
+        assert load.num_empty_visible_dropped == 1
+
     def test_unknown_target_and_visible_without_masks_are_refused(self):
         with pytest.raises(ValueError, match="'amodal' or 'visible'"):
             TRANSFORMS.build(dict(type='LoadAmodalAnnotations', with_mask=True, target='modal'))
