@@ -7,7 +7,7 @@ import pytest
 
 from mmorcnn.datasets.amodal_format import load_amodal_coco
 from test_datasets.test_converters.sources import write_json
-from test_datasets.test_converters.test_cocoa import cocoa_source
+from test_datasets.test_converters.test_cocoa import cocoa_source, flat_source
 from test_datasets.test_converters.test_cocoa_cls import (SQUARE, coco_ann, cocoa_region,
                                                           visible_with, write_pair)
 from test_datasets.test_converters.test_d2sa import d2s_file
@@ -61,13 +61,30 @@ def test_cocoa2amodal_writes_canonical_file_and_summary(tmp_path, capsys):
     assert sum(map(len, load_amodal_coco(out).anns_by_image.values())) == 3
 
 
+def test_cocoa2amodal_reads_a_flat_file_and_reports_disagreements(tmp_path, capsys):
+    data = flat_source(with_classes=True)
+    data['annotations'][1]['occlude_rate'] = 0.9  # the masks say 0.2
+    src = write_json(tmp_path / 'COCO_amodal_val2014_with_classes.json', data)
+    out = str(tmp_path / 'val.json')
+    load_tool('cocoa2amodal').main([src, out])
+    text = capsys.readouterr().out
+    rows = summary_rows(text)
+    assert 'COCOA cls, flat per instance' in text
+    assert rows['instances'] == 3 and rows['stated values kept that disagree with the masks'] == 1
+    assert rows['stated occlude_rate off invisible / amodal area by > 0.001'] == 1
+    assert 'annotation 101: occlude_rate 0.9' in text
+    assert load_amodal_coco(out).anns_by_image[1][1]['occlude_rate'] == 0.9
+
+
 def test_cocoa_cls_reports_kept_and_dropped(tmp_path, capsys):
     cocoa, coco = write_pair(tmp_path, {1: [cocoa_region(visible_with(16)),
                                             cocoa_region(visible_with(12), order=2)]},
                              [coco_ann(7, SQUARE)])
     out = str(tmp_path / 'cls.json')
     load_tool('cocoa_cls').main([cocoa, coco, out])
-    rows = summary_rows(capsys.readouterr().out)
+    text = capsys.readouterr().out
+    assert 'paper 4.2 (train + val)' in text
+    rows = summary_rows(text)
     assert rows['kept objects (IoU > 0.75 with a COCO instance)'] == 1
     assert rows['low IoU (<= 0.75 with every COCO instance)'] == 1
     assert load_amodal_coco(out).categories[2]['name'] == 'cup'
@@ -78,7 +95,9 @@ def test_d2sa2amodal_merges_and_validates(tmp_path, capsys):
     aug = write_json(tmp_path / 'D2S_amodal_augmented.json', d2s_file(10))
     out = str(tmp_path / 'train.json')
     load_tool('d2sa2amodal').main([rot0, aug, '-o', out])
-    rows = summary_rows(capsys.readouterr().out)
+    text = capsys.readouterr().out
+    assert 'train (paper)' in text  # training rot0 + augmented is Table 5's train split
+    rows = summary_rows(text)
     assert (rows['images'], rows['instances'], rows['occluded instances']) == (4, 4, 2)
     assert rows['zero-padded images'] == 0 and rows['skipped'] == 0
     assert len(load_amodal_coco(out).images) == 4
