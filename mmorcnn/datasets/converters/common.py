@@ -366,9 +366,10 @@ def conversion_summary(dataset: dict,
     rows.extend(extra_rows)
     rows.append(('skipped', skipped.total))
     rows.extend((f'  {reason}', count) for reason, count in sorted(skipped.reasons.items()))
-    rows.append(('stated values kept that disagree with the masks',
-                 sum(skipped.disagreements.values())))
-    rows.extend((f'  {kind}', count) for kind, count in sorted(skipped.disagreements.items()))
+    if skipped.disagreements or 'disagreements' in dataset.get('info', {}):  # a release
+        rows.append(('stated values kept that disagree with the masks',
+                     sum(skipped.disagreements.values())))
+        rows.extend((f'  {kind}', count) for kind, count in sorted(skipped.disagreements.items()))
     text = format_table(rows, header=('', 'count'))
     if skipped.first_errors:
         text += '\nfirst skipped errors:\n' + '\n'.join(f'  {e}' for e in skipped.first_errors)
