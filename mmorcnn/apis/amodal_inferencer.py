@@ -17,8 +17,16 @@ and ``out_dir/preds/<image stem>.json`` the prediction::
         "bbox": [x1, y1, x2, y2],            # the predicted (amodal) box
         "segmentation": {"size": [h, w], "counts": "..."},     # amodal mask, compressed RLE
         "visible_mask": {"size": [h, w], "counts": "..."},     # absent when the model
-        "invisible_mask": {"size": [h, w], "counts": "..."}},  # predicts none (AmodalMRCNN)
-       ...]}
+        "invisible_mask": {"size": [h, w], "counts": "..."},   # predicts none (AmodalMRCNN)
+        "occluded_by": [0, 3],               # indices into this "instances" list of the
+                                             # instances that hide part of this one
+        "depth": 1},                         # 0: nothing hides it, else 1 + the largest
+       ...]}                                 # depth of its occluders
+
+``occluded_by`` and ``depth`` are the model's occlusion order (``pred_instances.occluders`` /
+``.depth``, the one rule of :func:`mmorcnn.structures.occlusion_graph` on the predicted masks,
+over all the listed instances); they are absent when the model predicts none (no visible or
+invisible masks, or ``test_cfg.occlusion_order=False``).
 
 The mask names are those of the canonical annotation format (DESIGN.md section 3) and of the
 results file of ``AmodalCocoMetric``: ``segmentation`` is the amodal mask.
@@ -97,6 +105,18 @@ class AmodalInferencer(DetInferencer):
         return _Batches(super().preprocess(inputs, batch_size=batch_size, **kwargs),
                         math.ceil(len(inputs) / batch_size))
 
+    @staticmethod
+    def _add_occlusion_order(pred, order: np.ndarray, instances: list) -> None:
+        """Give each JSON instance ``occluded_by`` (indices into ``instances``, whose instance
+        ``k`` is prediction ``order[k]``) and ``depth``, when the prediction has them."""
+        if 'occluders' not in pred or 'depth' not in pred:
+            return
+        occluders = pred.occluders.cpu().numpy().astype(bool)[np.ix_(order, order)]
+        depth = pred.depth.cpu().numpy()[order]
+        for k, instance in enumerate(instances):
+            instance['occluded_by'] = np.flatnonzero(occluders[k]).tolist()
+            instance['depth'] = int(depth[k])
+
     def pred2dict(self, data_sample: DetDataSample, pred_out_dir: str = '') -> Dict:
         """One record per image with one entry per instance; written to
         ``pred_out_dir/preds/<image stem>.json`` when ``pred_out_dir`` is set."""
@@ -117,6 +137,7 @@ class AmodalInferencer(DetInferencer):
                             bbox=[float(v) for v in bboxes[i]])
             instance.update({name: masks[i] for name, masks in rles.items()})
             instances.append(instance)
+        self._add_occlusion_order(pred, order, instances)
         img_path = data_sample.get('img_path')
         result = dict(img_path=img_path, height=int(height), width=int(width),
                       instances=instances)

@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from mmorcnn.structures.mask_utils import mask_to_rle, rle_to_bbox, rle_to_mask
+from mmorcnn.structures.occlusion_order import occlusion_graph
 
 CLASSES: Tuple[str, ...] = ('disc', 'square', 'triangle', 'star', 'cross', 'hexagon')
 
@@ -108,7 +109,9 @@ class SyntheticObject:
     order: int  # depth rank, 1 = front
     amodal: np.ndarray
     visible: np.ndarray
-    occluders: List[int]  # indices (into the scene's objects) of shapes in front overlapping it
+    # indices (into the scene's objects) of the shapes that hide part of it, by the one rule of
+    # mmorcnn.structures.occlusion_order (its invisible part lies on their visible parts)
+    occluders: List[int]
 
     @property
     def invisible(self) -> np.ndarray:
@@ -291,10 +294,14 @@ def render_scene(rng: np.random.Generator,
                 break
         else:
             continue  # no placement keeps enough of it visible: leave it out
-        occluders = [j for j, obj in enumerate(objects) if (obj.amodal & amodal).any()]
-        objects.append(SyntheticObject(label, len(objects) + 1, amodal, visible, occluders))
+        objects.append(SyntheticObject(label, len(objects) + 1, amodal, visible, []))
         poses.append(pose)
         covered |= amodal
+    if objects:  # ground-truth relations by the rule that predictions are scored with
+        graph = occlusion_graph(np.stack([obj.amodal for obj in objects]),
+                                np.stack([obj.visible for obj in objects]))
+        for obj, hidden_by in zip(objects, graph.occluders):
+            obj.occluders = np.flatnonzero(hidden_by).tolist()
 
     image = noise_background(rng, size)
     for obj, pose in zip(objects, poses):  # front to back: paint only what is still visible
@@ -309,8 +316,10 @@ def scene_annotations(objects: Sequence[SyntheticObject], image_id: int,
                       first_ann_id: int) -> List[dict]:
     """Canonical annotations (DESIGN.md section 3) of one rendered image.
 
-    Annotation ids are consecutive from ``first_ann_id`` in depth order; ``occluder_ids`` are the
-    ids of the shapes in front whose amodal masks overlap this one.
+    Annotation ids are consecutive from ``first_ann_id`` in depth order (``order``, 1 = front);
+    ``occluder_ids`` are the ids of the shapes that hide part of this one by the one rule of
+    :func:`~mmorcnn.structures.occlusion_graph` (this shape's invisible part lies on their
+    visible parts, beyond its noise thresholds), the relations that predictions are scored on.
     """
     anns = []
     for k, obj in enumerate(objects):

@@ -45,23 +45,58 @@ class OcclusionGraph(NamedTuple):
     overlap: ArrayLike
 
 
+def _extents(masks: ArrayLike) -> np.ndarray:
+    """``(N, 4)`` int64 half-open extents ``[y0, y1, x0, x1)`` of ``(N, H, W)`` bool masks
+    (``y0 == y1`` for an empty mask)."""
+    if isinstance(masks, torch.Tensor):
+        rows, cols = masks.any(2).cpu().numpy(), masks.any(1).cpu().numpy()
+    else:
+        rows, cols = masks.any(2), masks.any(1)
+
+    def span(hit):
+        first = hit.argmax(1)
+        last = hit.shape[1] - hit[:, ::-1].argmax(1)
+        empty = ~hit.any(1)
+        first[empty], last[empty] = 0, 0
+        return first, last
+
+    (y0, y1), (x0, x1) = span(rows), span(cols)
+    return np.stack([y0, y1, x0, x1], axis=1).astype(np.int64)
+
+
 def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike) -> np.ndarray:
     """``(N, N)`` int64 matrix ``|invisible_i AND visible_j|`` of ``(N, H, W)`` binary masks.
 
-    Computed as one matrix product (exact: float32 holds integers up to 2**24 pixels per mask).
+    Only the pixels inside the extent of each invisible mask are looked at, and only for the
+    visible masks whose extent meets it, so the cost grows with the occluded areas, not with
+    ``N**2`` full images (100 predictions at full resolution stay cheap). Torch masks are
+    counted on their device.
     """
     n = len(visible)
+    overlap = np.zeros((n, n), np.int64)
     if n == 0:
-        return np.zeros((0, 0), np.int64)
-    if isinstance(visible, torch.Tensor):
-        vis = visible.reshape(n, -1).float()
-        inv = torch.as_tensor(invisible, device=vis.device).reshape(n, -1).float()
-        overlap = (inv @ vis.T).round().long().cpu().numpy()
+        return overlap
+    is_torch = isinstance(visible, torch.Tensor)
+    if is_torch:
+        visible = visible.bool()
+        invisible = torch.as_tensor(invisible, device=visible.device).bool()
     else:
-        vis = np.asarray(visible).reshape(n, -1).astype(np.float32)
-        inv = np.asarray(invisible).reshape(n, -1).astype(np.float32)
-        overlap = np.rint(inv @ vis.T).astype(np.int64)
-    np.fill_diagonal(overlap, 0)
+        visible, invisible = np.asarray(visible, bool), np.asarray(invisible, bool)
+    inv_box, vis_box = _extents(invisible), _extents(visible)
+    for i in range(n):
+        y0, y1, x0, x1 = inv_box[i].tolist()
+        if y1 <= y0:
+            continue
+        meets = ((vis_box[:, 0] < y1) & (vis_box[:, 1] > y0) & (vis_box[:, 2] < x1)
+                 & (vis_box[:, 3] > x0))
+        meets[i] = False
+        js = np.flatnonzero(meets)
+        if not len(js):
+            continue
+        index = torch.as_tensor(js, device=visible.device) if is_torch else js
+        hits = visible[index, y0:y1, x0:x1] & invisible[i, y0:y1, x0:x1]
+        counts = hits.reshape(len(js), -1).sum(1)
+        overlap[i, js] = counts.cpu().numpy() if is_torch else counts
     return overlap
 
 
@@ -145,10 +180,13 @@ def depth_from_occluders(occluders: np.ndarray, overlap: np.ndarray) -> np.ndarr
     return depth
 
 
-def occlusion_graph_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,
-                                  min_pixels: int = MIN_PIXELS,
-                                  min_fraction: float = MIN_FRACTION) -> OcclusionGraph:
-    """The rule of this module on a precomputed overlap matrix (numpy in, numpy out).
+def occluders_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,
+                            min_pixels: int = MIN_PIXELS,
+                            min_fraction: float = MIN_FRACTION) -> np.ndarray:
+    """The edges of the rule, ``(N, N)`` bool ``[i, j]``: j hides i (module docstring).
+
+    An edge depends only on its two instances (their overlaps both ways and the occluded one's
+    invisible area), never on the other instances of the image.
 
     Args:
         overlap (np.ndarray): ``(N, N)`` pixel counts ``|invisible_i AND visible_j|``.
@@ -163,7 +201,24 @@ def occlusion_graph_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarra
     area = np.asarray(invisible_area, dtype=np.float64).reshape(n, 1)
     passes = (overlap >= min_pixels) & (overlap >= min_fraction * area) & (overlap > 0)
     mutual = passes & passes.T
-    occluders = passes & ~(mutual & (overlap <= overlap.T))
+    return passes & ~(mutual & (overlap <= overlap.T))
+
+
+def occlusion_graph_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,
+                                  min_pixels: int = MIN_PIXELS,
+                                  min_fraction: float = MIN_FRACTION) -> OcclusionGraph:
+    """The rule of this module on a precomputed overlap matrix (numpy in, numpy out).
+
+    Args:
+        overlap (np.ndarray): ``(N, N)`` pixel counts ``|invisible_i AND visible_j|``.
+        invisible_area (np.ndarray): ``(N,)`` pixel counts ``|invisible_i|``.
+        min_pixels (int): Smallest overlap, in pixels, that counts. Defaults to 4.
+        min_fraction (float): Smallest overlap, as a fraction of the occluded instance's
+            invisible area, that counts. Defaults to 0.05.
+    """
+    overlap = np.asarray(overlap, dtype=np.int64).copy()
+    np.fill_diagonal(overlap, 0)
+    occluders = occluders_from_overlaps(overlap, invisible_area, min_pixels, min_fraction)
     return OcclusionGraph(occluders, depth_from_occluders(occluders, overlap), overlap)
 
 

@@ -1,12 +1,15 @@
 """Overlays of amodal instance segmentation in the style of the paper's Fig. 1, 5 and 6."""
 from typing import List, Optional, Tuple, Union
 
+import cv2
 import numpy as np
 import torch
 from mmdet.registry import VISUALIZERS
 from mmdet.structures.mask import BitmapMasks, PolygonMasks
 from mmdet.visualization import DetLocalVisualizer
 from mmengine.structures import InstanceData
+
+from mmorcnn.structures.occlusion_order import occlusion_graph
 
 
 def _as_bool_array(masks) -> np.ndarray:
@@ -31,6 +34,15 @@ def invisible_masks_of(instances: InstanceData) -> Optional[np.ndarray]:
     return None
 
 
+def _anchor(mask: np.ndarray) -> Tuple[float, float]:
+    """``(x, y)`` of the pixel of a non-empty mask farthest from its border (a label spot that
+    lies inside the mask even for non-convex shapes)."""
+    padded = np.pad(mask.astype(np.uint8), 1)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+    return float(x), float(y)
+
+
 @VISUALIZERS.register_module()
 class AmodalDetLocalVisualizer(DetLocalVisualizer):
     """mmdet's DetLocalVisualizer for amodal instances: amodal masks coloured by class, their
@@ -46,6 +58,12 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
     (AmodalMRCNN predictions) are drawn as by mmdet; instances with ``visible_masks`` but no
     ``invisible_masks`` are highlighted where the amodal mask is not visible.
 
+    Occlusion order: for instances with visible masks, ``draw_depth`` writes each instance's
+    depth (``d0``: nothing hides it; ``d1``: hidden by a ``d0`` instance, ...) on the middle of
+    its visible part, and ``draw_occlusion_arrows`` draws an arrow from each occluder to each
+    instance it hides. Both follow the one rule of :func:`~mmorcnn.structures.occlusion_graph`
+    among the drawn instances (the predictions above ``pred_score_thr``, or the ground truth).
+
     Args:
         invisible_color (tuple[int]): RGB colour the invisible pixels are blended towards.
             Defaults to white, (255, 255, 255).
@@ -53,6 +71,10 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         hatch_period (int): Distance in pixels between the diagonal stripes drawn over invisible
             pixels; 0 draws none. Defaults to 6.
         hatch_alpha (float): Weight of ``invisible_color`` on the stripes. Defaults to 0.8.
+        draw_depth (bool): Write each instance's occlusion depth on it. Defaults to True.
+        draw_occlusion_arrows (bool): Draw an arrow from each occluder to each instance it
+            hides. Defaults to False.
+        arrow_color (tuple[int]): RGB colour of the arrows. Defaults to yellow, (255, 230, 0).
         name (str): Name of the instance. Defaults to 'visualizer'.
         **kwargs: The other arguments of mmdet's ``DetLocalVisualizer`` (``image``,
             ``vis_backends``, ``save_dir``, ``bbox_color``, ``text_color``, ``mask_color``,
@@ -65,12 +87,18 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
                  invisible_alpha: float = 0.45,
                  hatch_period: int = 6,
                  hatch_alpha: float = 0.8,
+                 draw_depth: bool = True,
+                 draw_occlusion_arrows: bool = False,
+                 arrow_color: Tuple[int, int, int] = (255, 230, 0),
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)  # mmengine's instance manager needs `name` here
         self.invisible_color = tuple(int(c) for c in invisible_color)
         self.invisible_alpha = invisible_alpha
         self.hatch_period = hatch_period
         self.hatch_alpha = hatch_alpha
+        self.draw_depth = draw_depth
+        self.draw_occlusion_arrows = draw_occlusion_arrows
+        self.arrow_color = tuple(int(c) for c in arrow_color)
 
     def _draw_instances(self, image: np.ndarray, instances: InstanceData,
                         classes: Optional[List[str]],
@@ -80,7 +108,35 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         invisible = invisible_masks_of(instances)
         if invisible is not None and invisible.any():
             self.draw_invisible_masks(invisible)
+        if (self.draw_depth or self.draw_occlusion_arrows) and 'visible_masks' in instances \
+                and len(instances):
+            self.draw_occlusion_order(_as_bool_array(instances.masks),
+                                      _as_bool_array(instances.visible_masks), invisible)
         return self.get_image()
+
+    def draw_occlusion_order(self, amodal: np.ndarray, visible: np.ndarray,
+                             invisible: Optional[np.ndarray] = None
+                             ) -> 'AmodalDetLocalVisualizer':
+        """Write the depths and draw the occluder -> occluded arrows of ``(N, H, W)`` masks
+        (the instances' occlusion graph by the one rule; see the class docstring)."""
+        graph = occlusion_graph(amodal, visible, invisible)
+        anchors = np.array([_anchor(v if v.any() else a) for a, v in zip(amodal, visible)])
+        scale = max(0.5, min(1.5, np.sqrt(amodal.shape[1] * amodal.shape[2]) / 400))
+        if self.draw_occlusion_arrows:
+            color = tuple(c / 255 for c in self.arrow_color)
+            for occluded, occluder in zip(*np.nonzero(graph.occluders)):
+                self.ax_save.annotate(
+                    '', xy=tuple(anchors[occluded]), xytext=tuple(anchors[occluder]),
+                    arrowprops=dict(arrowstyle='-|>', color=color, lw=1.5 * scale,
+                                    mutation_scale=12 * scale, shrinkA=6 * scale,
+                                    shrinkB=6 * scale))
+        if self.draw_depth:
+            self.draw_texts([f'd{d}' for d in graph.depth.tolist()], anchors,
+                            colors=(255, 255, 255), font_sizes=int(round(11 * scale)),
+                            vertical_alignments='center', horizontal_alignments='center',
+                            bboxes=[dict(facecolor='black', alpha=0.7, pad=0.6,
+                                         edgecolor='none')] * len(anchors))
+        return self
 
     def draw_invisible_masks(self, invisible: np.ndarray) -> 'AmodalDetLocalVisualizer':
         """Blend the union of the ``(N, H, W)`` invisible masks towards ``invisible_color``,

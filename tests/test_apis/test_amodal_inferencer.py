@@ -16,6 +16,7 @@ from mmengine.registry import init_default_scope
 import mmorcnn  # noqa: F401
 from mmorcnn.apis import AmodalInferencer
 from mmorcnn.datasets.synthetic import generate_synthetic_amodal
+from mmorcnn.structures import occlusion_graph
 from mmorcnn.structures.mask_utils import rle_to_mask
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -25,6 +26,7 @@ AMODAL_MRCNN = osp.join(ROOT, 'configs', 'amodal_mask_rcnn',
 CLASSES = ('circle', 'square', 'triangle', 'hexagon', 'disc', 'star')
 MASK_KEYS = ('segmentation', 'visible_mask', 'invisible_mask')
 INSTANCE_KEYS = {'label', 'category', 'score', 'bbox'}
+ORDER_KEYS = ('occluded_by', 'depth')
 
 
 @pytest.fixture(scope='module')
@@ -62,14 +64,14 @@ def orcnn_inferencer(orcnn_checkpoint):
                             show_progress=False)
 
 
-def _check_schema(pred: dict, image_path: str, mask_keys) -> None:
+def _check_schema(pred: dict, image_path: str, mask_keys, order_keys=()) -> None:
     height, width = mmcv.imread(image_path).shape[:2]
     assert pred['img_path'] == image_path
     assert (pred['height'], pred['width']) == (height, width)
     scores = [inst['score'] for inst in pred['instances']]
     assert scores == sorted(scores, reverse=True)
     for inst in pred['instances']:
-        assert set(inst) == INSTANCE_KEYS | set(mask_keys)
+        assert set(inst) == INSTANCE_KEYS | set(mask_keys) | set(order_keys)
         assert inst['category'] == CLASSES[inst['label']]
         assert len(inst['bbox']) == 4
         for key in mask_keys:
@@ -83,7 +85,7 @@ def test_orcnn_predictions_carry_amodal_visible_invisible_rle_per_instance(
     result = orcnn_inferencer(image, return_datasamples=False)
     pred, = result['predictions']
     assert pred['instances'], 'a random ORCNN predicts some instances above the test score_thr'
-    _check_schema(pred, image, MASK_KEYS)
+    _check_schema(pred, image, MASK_KEYS, ORDER_KEYS)
     # the RLEs are the model's masks, in score order
     sample, = orcnn_inferencer(image, return_datasamples=True)['predictions']
     order = torch.argsort(sample.pred_instances.scores, descending=True, stable=True)
@@ -92,6 +94,25 @@ def test_orcnn_predictions_carry_amodal_visible_invisible_rle_per_instance(
         expected = sample.pred_instances.get(key)[order].numpy().astype(np.uint8)
         decoded = np.stack([rle_to_mask(inst[name]) for inst in pred['instances']])
         np.testing.assert_array_equal(decoded, expected)
+
+
+def test_orcnn_json_occlusion_order_indexes_the_same_instance_list(orcnn_checkpoint, images):
+    cfg = _config(ORCNN, max_per_img=20)  # enough overlapping random masks for relations
+    inferencer = AmodalInferencer(cfg, orcnn_checkpoint, device='cpu', show_progress=False)
+    image = osp.join(images, '000000.png')
+    pred, = inferencer(image, return_datasamples=False)['predictions']
+    instances = pred['instances']
+    masks = {name: np.stack([rle_to_mask(inst[name]) for inst in instances]).astype(bool)
+             for name in MASK_KEYS}
+    # the JSON's own masks give the JSON's relations: indices point into the same list
+    graph = occlusion_graph(masks['segmentation'], masks['visible_mask'],
+                            masks['invisible_mask'])
+    assert [inst['occluded_by'] for inst in instances] == \
+        [np.flatnonzero(row).tolist() for row in graph.occluders]
+    assert any(inst['occluded_by'] for inst in instances)
+    sample, = inferencer(image, return_datasamples=True)['predictions']
+    order = torch.argsort(sample.pred_instances.scores, descending=True, stable=True)
+    assert [inst['depth'] for inst in instances] == sample.pred_instances.depth[order].tolist()
 
 
 def test_folder_writes_an_overlay_and_a_json_per_image(orcnn_inferencer, images, tmp_path):

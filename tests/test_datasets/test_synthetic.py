@@ -13,7 +13,9 @@ from pycocotools.coco import COCO
 from mmorcnn.datasets.synthetic import (CLASSES, PARTIAL_MAX, SyntheticAmodalSpec,
                                         camera_view_mask, generate_split,
                                         generate_synthetic_amodal)
+from mmorcnn.structures import occluder_ids, occlusion_graph
 from mmorcnn.structures.mask_utils import rle_to_bbox, rle_to_mask
+from mmorcnn.structures.occlusion_order import MIN_PIXELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPEC = SyntheticAmodalSpec()
@@ -104,13 +106,23 @@ def test_visible_is_amodal_minus_front_amodals_and_out_of_view(synthetic_set):
             np.testing.assert_array_equal(m['visible_mask'], m['segmentation'] & ~covered & view)
 
 
-def test_occluder_ids_are_overlapping_instances_in_front(synthetic_set):
+def test_occluder_ids_follow_the_one_occlusion_rule(synthetic_set):
+    """GT relations mean exactly what predictions are scored on: occlusion_graph of the masks."""
+    related = 0
     for pairs in synthetic_set['by_image'].values():
-        for ann, m in pairs:
-            expected = sorted(fa['id'] for fa, fm in pairs
-                              if fa['order'] < ann['order'] and (fm['segmentation']
-                                                                 & m['segmentation']).any())
-            assert sorted(ann['occluder_ids']) == expected
+        ids = [a['id'] for a, _ in pairs]
+        graph = occlusion_graph(np.stack([m['segmentation'] for _, m in pairs]),
+                                np.stack([m['visible_mask'] for _, m in pairs]))
+        expected = occluder_ids(ids, graph.occluders)
+        order = {a['id']: a['order'] for a, _ in pairs}
+        for (ann, m), hidden_by in zip(pairs, expected):
+            assert ann['occluder_ids'] == hidden_by
+            for occluder in hidden_by:  # painted in front, and really on the hidden part
+                assert order[occluder] < ann['order']
+                front = next(fm for fa, fm in pairs if fa['id'] == occluder)
+                assert (front['visible_mask'] & m['invisible_mask']).sum() >= MIN_PIXELS
+            related += len(hidden_by)
+    assert related > 0
 
 
 def test_occlude_rate_area_and_bbox_match_masks(synthetic_set):

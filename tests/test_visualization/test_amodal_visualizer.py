@@ -1,6 +1,7 @@
 """AmodalDetLocalVisualizer: the overlay's size, and that it highlights exactly the invisible
 pixels on top of mmdet's drawing."""
 import os.path as osp
+import re
 from unittest import TestCase
 
 import mmcv
@@ -11,6 +12,7 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmdet.visualization import DetLocalVisualizer
 from mmengine.config import Config
+from matplotlib.text import Annotation
 from mmengine.structures import InstanceData
 
 import mmorcnn  # noqa: F401  registers the visualizer
@@ -64,6 +66,7 @@ class TestAmodalDetLocalVisualizer(TestCase):
     def test_highlights_exactly_the_invisible_pixels(self):
         amodal, visible, invisible = _scene()
         plain = _draw(self.visualizer, _instances(amodal), self.image)
+        self.visualizer.draw_depth = False  # the depth labels are tested below
         highlighted = _draw(self.visualizer, _instances(amodal, visible, invisible), self.image)
         changed = (plain != highlighted).any(axis=-1)
         np.testing.assert_array_equal(changed, invisible.any(axis=0))
@@ -128,6 +131,71 @@ class TestAmodalDetLocalVisualizer(TestCase):
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         return tmp.name
+
+
+def _stacked_scene():
+    """Object 1 hides the right part of object 0."""
+    amodal = np.zeros((2, H, W), bool)
+    amodal[0, 8:56, 8:56] = True
+    amodal[1, 20:60, 40:90] = True
+    visible = amodal.copy()
+    visible[0] &= ~amodal[1]
+    return amodal, visible, amodal & ~visible
+
+
+class TestOcclusionOrderDrawing(TestCase):
+
+    def setUp(self):
+        self.image = np.random.default_rng(0).integers(40, 200, (H, W, 3), dtype=np.uint8)
+
+    def _visualizer(self, **kwargs) -> AmodalDetLocalVisualizer:
+        visualizer = AmodalDetLocalVisualizer(name=f'vis_{self.id()}_{len(kwargs)}', **kwargs)
+        visualizer.dataset_meta = dict(classes=('square', 'disc'))
+        return visualizer
+
+    def _drawn(self, visualizer, amodal, visible, invisible):
+        """The depth texts and arrows that draw_occlusion_order puts on the image."""
+        visualizer.set_image(self.image)
+        visualizer.draw_occlusion_order(amodal, visible, invisible)
+        texts = {t.get_text(): t.get_position() for t in visualizer.ax_save.texts
+                 if re.fullmatch(r'd\d+', t.get_text())}
+        arrows = [t for t in visualizer.ax_save.texts if isinstance(t, Annotation)]
+        return texts, arrows
+
+    def test_depth_is_written_on_the_visible_part_of_each_instance(self):
+        amodal, visible, invisible = _stacked_scene()
+        texts, arrows = self._drawn(self._visualizer(), amodal, visible, invisible)
+        self.assertEqual(set(texts), {'d0', 'd1'})  # 1 is in front, 0 behind it
+        self.assertEqual(arrows, [])  # arrows are an option
+        x, y = texts['d1']
+        self.assertTrue(visible[0, int(y), int(x)])
+        x, y = texts['d0']
+        self.assertTrue(visible[1, int(y), int(x)])
+        # in the overlay, the labels change pixels around those two spots only
+        instances = _instances(amodal, visible, invisible)
+        with_depth = _draw(self._visualizer(), instances, self.image)
+        without = _draw(self._visualizer(draw_depth=False), instances, self.image)
+        ys, xs = np.nonzero((with_depth != without).any(-1))
+        self.assertTrue(len(ys))
+        near = np.min([np.hypot(xs - x, ys - y) for x, y in texts.values()], axis=0)
+        self.assertLess(near.max(), 12)
+
+    def test_arrows_point_from_occluder_to_occluded(self):
+        amodal, visible, invisible = _stacked_scene()
+        texts, arrows = self._drawn(self._visualizer(draw_occlusion_arrows=True), amodal,
+                                    visible, invisible)
+        self.assertEqual(len(arrows), 1)
+        (x_to, y_to), (x_from, y_from) = arrows[0].xy, arrows[0].xyann
+        self.assertTrue(visible[0, int(y_to), int(x_to)])  # the hidden one
+        self.assertTrue(visible[1, int(y_from), int(x_from)])  # the one in front
+
+    def test_amodal_only_instances_get_no_depth(self):
+        amodal, _, _ = _stacked_scene()
+        plain = DetLocalVisualizer(name=f'mmdet_{self.id()}')
+        plain.dataset_meta = dict(classes=('square', 'disc'))
+        np.testing.assert_array_equal(
+            _draw(self._visualizer(draw_occlusion_arrows=True), _instances(amodal), self.image),
+            _draw(plain, _instances(amodal), self.image))
 
 
 def _draw_gt(visualizer, sample, image) -> np.ndarray:

@@ -2,9 +2,11 @@ from .amodal_eval import (IOU_THRS, IV_IOU_THR, OCCLUSION_LEVELS, PARTIAL_MAX, R
                           REMOVE_IOU_THR, AmodalEvalResult, amodal_metric_keys, evaluate_amodal)
 from .amodal_results import AmodalDetections
 from .coco_matching import MatchRows, accumulate_precision_recall, match_detections
+from .occlusion_order_eval import ORDER_KEYS, evaluate_occlusion_order
 
 __all__ = [
     'IOU_THRS', 'IV_IOU_THR', 'OCCLUSION_LEVELS', 'PARTIAL_MAX', 'REC_THRS', 'REMOVE_IOU_THR',
     'AmodalDetections', 'AmodalEvalResult', 'MatchRows', 'accumulate_precision_recall',
-    'amodal_metric_keys', 'evaluate_amodal', 'match_detections'
+    'amodal_metric_keys', 'evaluate_amodal', 'match_detections', 'ORDER_KEYS',
+    'evaluate_occlusion_order'
 ]

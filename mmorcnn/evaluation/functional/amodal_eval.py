@@ -28,6 +28,10 @@ In every subset, ground truth outside it is ignored and unmatched detections sta
 positives, as in amodalAPI. amodalAPI itself is class-agnostic (one category); with
 ``class_agnostic=False`` the same subsets are evaluated per category.
 
+``order_acc`` and ``order_F1`` (:mod:`.occlusion_order_eval`) score the occlusion relations of
+the detections matched by the AP_A matching at IoU 0.5 against the ground truth's
+``occluder_ids``.
+
 A model that predicts no visible masks is evaluated with its amodal masks as visible masks; one
 that predicts no invisible masks gets ``occ_AP_IV50 = -1``. Measures without any not-ignored
 ground truth are -1, as in COCO.
@@ -45,7 +49,8 @@ from mmengine.logging import print_log
 
 from mmorcnn.structures.mask_utils import rle_iou
 from .amodal_results import AmodalDetections
-from .coco_matching import MatchRows, accumulate_precision_recall, match_detections
+from .coco_matching import MATCHED, MatchRows, accumulate_precision_recall, match_detections
+from .occlusion_order_eval import ORDER_IOU_THR, ORDER_KEYS, evaluate_occlusion_order
 
 #: COCO's IoU thresholds 0.50:0.05:0.95 and recall thresholds 0:0.01:1 (as pycocotools builds
 #: them, so that ``t == 0.75`` finds its index).
@@ -90,7 +95,8 @@ class AmodalEvalResult:
     Attributes:
         metrics (dict): The result keys without the ``amodal/`` prefix (DESIGN.md section 6),
             e.g. ``AP_AV``, ``occ_AP_V_50``, ``AR_A``, ``occ_AP_IV50``, ``things_AP_A``,
-            ``heavy_AR_A``; fractions in [0, 1], -1 where not evaluable.
+            ``heavy_AR_A``, ``order_acc``, ``order_F1``; fractions in [0, 1], -1 where not
+            evaluable.
         per_class (dict): ``{category name: {key: value}}`` for the AP keys of the all and
             occluded subsets; empty unless ``classwise`` (and never class-agnostic).
         precision (dict): ``{name: (T, 101, K) array}`` per evaluation (``A``, ``occ_V``, ...),
@@ -146,7 +152,8 @@ def _evaluations(things_stuff: bool, occlusion_levels: bool) -> List[_Evaluation
 
 def amodal_metric_keys(things_stuff: bool = False, occlusion_levels: bool = True) -> List[str]:
     """The result keys :func:`evaluate_amodal` returns, in order (without ``amodal/``)."""
-    return [k for ev in _evaluations(things_stuff, occlusion_levels) for k in _keys_of(ev)]
+    return [k for ev in _evaluations(things_stuff, occlusion_levels)
+            for k in _keys_of(ev)] + list(ORDER_KEYS)
 
 
 def _gt_ignore(subset: str, crowd: np.ndarray, occlude_rate: np.ndarray,
@@ -174,6 +181,8 @@ class _FlatGroundTruth(NamedTuple):
     amodal: list
     visible: list
     invisible: list
+    ann_id: list
+    occluder_ids: list
 
 
 def _flatten_gt(anns_by_image: Mapping[int, Sequence[dict]], img_ids: Sequence[int],
@@ -197,7 +206,9 @@ def _flatten_gt(anns_by_image: Mapping[int, Sequence[dict]], img_ids: Sequence[i
         if has_stuff else None,
         amodal=[a['amodal'] for a in anns],
         visible=[a['visible'] for a in anns],
-        invisible=[a['invisible'] for a in anns])
+        invisible=[a['invisible'] for a in anns],
+        ann_id=[a.get('id') for a in anns],
+        occluder_ids=[a.get('occluder_ids') for a in anns])
 
 
 class _FlatDetections(NamedTuple):
@@ -345,7 +356,7 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
             every evaluated image (an empty list for an image without objects), annotations as
             :func:`mmorcnn.datasets.load_amodal_coco` parses them: ``category_id``, ``iscrowd``,
             ``occlude_rate``, ``amodal`` / ``visible`` / ``invisible`` compressed RLEs, optional
-            ``isstuff``.
+            ``isstuff``, ``id`` and ``occluder_ids`` (for ``order_acc`` / ``order_F1``).
         categories (Sequence[dict]): Category records (``id``, ``name``).
         detections (AmodalDetections): The detections of the evaluated images.
         cat_ids (Sequence[int], optional): Categories to evaluate; ground truth and detections
@@ -382,8 +393,11 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
     evs = _evaluations(things_stuff, occlusion_levels)
     gt_ignore, det_valid, rows = _settings(evs, gt, len(det.score), pair_det, pair_gt,
                                            pair_ious)
-    state = match_detections(pair_det, pair_gt, pair_ious, det.rank, gt.crowd, gt_ignore,
-                             det_valid, rows)
+    all_a = next(e for e, ev in enumerate(evs) if (ev.subset, ev.measure) == ('all', 'A'))
+    order_row = int(np.flatnonzero((rows.setting == all_a)
+                                   & np.isclose(rows.iou_thr, ORDER_IOU_THR))[0])
+    state, order_match = match_detections(pair_det, pair_gt, pair_ious, det.rank, gt.crowd,
+                                          gt_ignore, det_valid, rows, [order_row])
     num_cats = 1 if class_agnostic else len(cat_ids)
     gt_cat = np.zeros_like(gt.cat_pos) if class_agnostic else gt.cat_pos
     det_cat = np.zeros_like(det.cat_pos) if class_agnostic else det.cat_pos
@@ -397,8 +411,21 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
         [names.get(c, str(c)) for c in cat_ids])
     _summarize(result, evs, precision, recall, _has_invisible(detections),
                classwise and not class_agnostic)
+    result.metrics.update(_occlusion_order(gt, det, detections, img_ids, state[order_row],
+                                           order_match[0], logger))
     _warn_unevaluable(evs, gt_ignore, detections, logger)
     return result
+
+
+def _occlusion_order(gt: _FlatGroundTruth, det: _FlatDetections, detections: AmodalDetections,
+                     img_ids: List[int], state: np.ndarray, matched_gt: np.ndarray,
+                     logger) -> Dict[str, float]:
+    """``order_acc`` and ``order_F1`` of the AP_A matching at IoU 0.5 (one row's matches)."""
+    det_of_gt = np.full(len(gt.crowd), -1, dtype=np.int64)
+    is_match = state == MATCHED
+    det_of_gt[matched_gt[is_match]] = det.source[is_match]
+    return evaluate_occlusion_order(gt.img_pos, gt.ann_id, gt.occluder_ids, gt.crowd, img_ids,
+                                    det_of_gt, detections, logger)
 
 
 def _has_invisible(detections: AmodalDetections) -> bool:

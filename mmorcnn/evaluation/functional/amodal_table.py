@@ -6,6 +6,7 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from .amodal_eval import AmodalEvalResult
+from .occlusion_order_eval import ORDER_KEYS
 
 # (row label, key prefix, measure) in the order of the paper's tables.
 _ROWS = [
@@ -62,16 +63,24 @@ def format_copypaste(metrics: Dict[str, float]) -> str:
     return ' '.join(f'{metrics.get(k, -1.):.3f}' for k in COPYPASTE_KEYS)
 
 
+def format_order_line(metrics: Dict[str, float]) -> str:
+    """``occlusion order: order_acc <value>  order_F1 <value>`` (``-`` where not evaluable)."""
+    return 'occlusion order: ' + '  '.join(f'{key} {_fmt(metrics, key) or "-"}'
+                                           for key in ORDER_KEYS)
+
+
 def report_amodal(evaluation: AmodalEvalResult,
                   logger: Union[logging.Logger, str, None] = 'current') -> Dict[str, float]:
-    """Log the summary table (and the per-class table, when computed) and the copy-paste line,
-    as mmdet's CocoMetric does.
+    """Log the summary table (and the per-class table, when computed), the occlusion-order line
+    and the copy-paste line, as mmdet's CocoMetric does.
 
     Returns:
         dict: The result keys (without ``amodal/``), per-class ones as ``{class}_{key}``.
     """
     metrics = dict(evaluation.metrics)
     print_log('\n' + format_amodal_table(metrics), logger=logger)
+    if any(key in metrics for key in ORDER_KEYS):
+        print_log(format_order_line(metrics), logger=logger)
     if evaluation.per_class:
         print_log('\n' + format_classwise_table(evaluation.per_class), logger=logger)
         for name, values in evaluation.per_class.items():

@@ -20,7 +20,7 @@ highest IoU >= the threshold, preferring any not-ignored ground truth over an ig
 go to the later ground truth in file order); a detection matched to an ignored ground truth is
 neither a true nor a false positive; a crowd ground truth can absorb any number of detections.
 """
-from typing import List, NamedTuple, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -43,7 +43,9 @@ class MatchRows(NamedTuple):
 
 def match_detections(pair_det: np.ndarray, pair_gt: np.ndarray, pair_ious: np.ndarray,
                      det_rank: np.ndarray, gt_crowd: np.ndarray, gt_ignore: np.ndarray,
-                     det_valid: np.ndarray, rows: MatchRows) -> np.ndarray:
+                     det_valid: np.ndarray, rows: MatchRows,
+                     matched_gt_rows: Optional[Sequence[int]] = None
+                     ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
     """Greedy COCO matching of all detections, for every row at once.
 
     Detections and ground truths are numbered globally. A ground truth's number must follow the
@@ -64,15 +66,24 @@ def match_detections(pair_det: np.ndarray, pair_gt: np.ndarray, pair_ious: np.nd
         det_valid (np.ndarray): ``(S, D)`` bool, detections that take part in each setting; the
             others are removed before matching.
         rows (MatchRows): The ``R`` rows.
+        matched_gt_rows (Sequence[int], optional): Rows whose matched ground truth is also
+            returned. Defaults to None.
 
     Returns:
         np.ndarray: ``(R, D)`` int8 match state of every detection in every row:
-        :data:`UNMATCHED`, :data:`MATCHED` or :data:`MATCHED_IGNORED`.
+        :data:`UNMATCHED`, :data:`MATCHED` or :data:`MATCHED_IGNORED`; with
+        ``matched_gt_rows``, also the ``(len(matched_gt_rows), D)`` int64 ground truth each
+        detection is matched to in those rows (-1: none).
     """
     num_rows, num_dets = len(rows.iou_thr), len(det_rank)
     state = np.zeros((num_rows, num_dets), dtype=np.int8)
+    recorded = None
+    if matched_gt_rows is not None:
+        recorded = np.full((len(matched_gt_rows), num_dets), -1, dtype=np.int64)
+        record_pos = np.full(num_rows, -1, dtype=np.int64)
+        record_pos[np.asarray(matched_gt_rows, dtype=np.int64)] = np.arange(len(matched_gt_rows))
     if len(pair_det) == 0:
-        return state
+        return state if recorded is None else (state, recorded)
     # COCOeval compares against min(t, 1 - 1e-10), see ``evaluateImg``.
     thr = np.minimum(np.asarray(rows.iou_thr, dtype=np.float64), 1 - 1e-10)[:, None]
     setting = np.asarray(rows.setting)
@@ -109,7 +120,10 @@ def match_detections(pair_det: np.ndarray, pair_gt: np.ndarray, pair_ious: np.nd
         gt_matched[row, matched_gt] = True
         state[row, dets[seg_starts[seg]]] = np.where(
             gt_ignore[setting[row], matched_gt], MATCHED_IGNORED, MATCHED)
-    return state
+        if recorded is not None:
+            keep = record_pos[row] >= 0
+            recorded[record_pos[row[keep]], dets[seg_starts[seg[keep]]]] = matched_gt[keep]
+    return state if recorded is None else (state, recorded)
 
 
 def accumulate_precision_recall(state: np.ndarray, det_valid: np.ndarray, setting: np.ndarray,

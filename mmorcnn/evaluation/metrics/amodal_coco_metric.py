@@ -53,8 +53,12 @@ class AmodalCocoMetric(BaseMetric):
     :func:`~mmorcnn.evaluation.functional.amodal_metric_keys`: ``amodal/AP_AV``, ``amodal/AP_A``,
     ``amodal/AP_V`` with ``_50`` / ``_75`` variants and ``amodal/AR_*``, the same with ``occ_``,
     ``amodal/occ_AP_IV50``, ``amodal/{none,partial,heavy}_{AP,AR}_A`` and, for ground truth with
-    ``isstuff``, ``amodal/{things,stuff}_{AP,AR}_A``. Values are fractions; -1 means not
-    evaluable (no ground truth in the subset, or no invisible masks predicted).
+    ``isstuff``, ``amodal/{things,stuff}_{AP,AR}_A``, and the occlusion order
+    ``amodal/order_acc`` / ``amodal/order_F1`` (the relations of the detections matched at
+    IoU_A 0.5 against the ground truth's ``occluder_ids``, see
+    :mod:`mmorcnn.evaluation.functional.occlusion_order_eval`). Values are fractions; -1 means
+    not evaluable (no ground truth in the subset, no invisible masks predicted, no occlusion
+    relation in the ground truth).
 
     ``process`` reads ``pred_instances.masks`` (amodal), ``.visible_masks`` and
     ``.invisible_masks`` (optional; a model without visible masks is evaluated with its amodal

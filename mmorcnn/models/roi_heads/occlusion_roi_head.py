@@ -1,6 +1,7 @@
 """OcclusionRoIHead: the RoI head of Occlusion R-CNN (ORCNN, paper 3.1-3.2)."""
 from typing import List, Optional, Tuple
 
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.models.roi_heads import StandardRoIHead
@@ -10,6 +11,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import InstanceList, OptConfigType
+from mmorcnn.structures.occlusion_order import occlusion_graph
 from .mask_heads import AmodalMaskHead
 
 
@@ -25,7 +27,12 @@ class OcclusionRoIHead(StandardRoIHead):
     mask loss is configured, or switched off with ``loss_mask=None``, in its own head.
 
     Mask predictions are written to ``masks`` (amodal), ``visible_masks`` and
-    ``invisible_masks``; in tensor mode :meth:`forward` returns the logits of each head.
+    ``invisible_masks``; in tensor mode :meth:`forward` returns the logits of each head. With
+    both the visible and the occlusion head, predictions also carry the occlusion order of the
+    image's instances, computed from the predicted masks by the one rule of
+    :func:`~mmorcnn.structures.occlusion_graph`: ``occluders`` ((N, N) bool, ``[i, j]`` true when
+    instance j hides part of instance i) and ``depth`` ((N,) long, 0 for an instance nothing
+    hides). ``test_cfg.occlusion_order=False`` (in ``model.test_cfg.rcnn``) leaves them out.
 
     Args:
         visible_mask_head (dict, optional): Config of the visible mask head; arguments it does
@@ -81,6 +88,13 @@ class OcclusionRoIHead(StandardRoIHead):
     def with_invisible_mask(self) -> bool:
         """bool: Whether the head predicts occlusion (invisible) masks."""
         return self.invisible_mask_head is not None
+
+    @property
+    def with_occlusion_order(self) -> bool:
+        """bool: Whether predictions carry ``occluders`` and ``depth`` (needs the visible and
+        occlusion heads; ``test_cfg.occlusion_order``, default True, switches it off)."""
+        return (self.with_visible_mask and self.with_invisible_mask
+                and self.test_cfg is not None and bool(self.test_cfg.get('occlusion_order', True)))
 
     def _extra_mask_heads(self) -> List[Tuple[str, AmodalMaskHead]]:
         """(key in the dict of :meth:`_mask_forward`, head) of the visible and occlusion heads."""
@@ -148,6 +162,26 @@ class OcclusionRoIHead(StandardRoIHead):
                 head.loss_and_target(mask_results[key], sampling_results, batch_gt_instances,
                                      self.train_cfg)['loss_mask'])
         return mask_results
+
+    def predict(self,
+                x: Tuple[Tensor],
+                rpn_results_list: InstanceList,
+                batch_data_samples: SampleList,
+                rescale: bool = False) -> InstanceList:
+        """StandardRoIHead's boxes and masks, then :meth:`predict_occlusion_order` of each image
+        (when :attr:`with_occlusion_order`)."""
+        results_list = super().predict(x, rpn_results_list, batch_data_samples, rescale)
+        if self.with_occlusion_order:
+            results_list = [self.predict_occlusion_order(results) for results in results_list]
+        return results_list
+
+    def predict_occlusion_order(self, results: InstanceData) -> InstanceData:
+        """Add ``occluders`` ((N, N) bool) and ``depth`` ((N,) long) of the instances of one
+        image, from their pasted binary masks, to ``results`` (see the class docstring)."""
+        graph = occlusion_graph(results.masks, results.visible_masks, results.invisible_masks)
+        results.occluders = graph.occluders
+        results.depth = graph.depth
+        return results
 
     def predict_mask(self,
                      x: Tuple[Tensor],

@@ -280,3 +280,42 @@ class TestOcclusionRoIHead(TestCase):
             for res, exp in zip(results, expected):
                 for field in ('bboxes', 'scores', 'labels', 'masks'):
                     torch.testing.assert_close(res[field], exp[field], msg=field)
+
+
+class TestOcclusionOrderPrediction(TestCase):
+    """ORCNN predictions carry the occlusion order of their own masks (the one rule)."""
+
+    def test_orcnn_predictions_carry_occluders_and_depth_of_their_masks(self):
+        related = 0
+        for res in _predict(_build('orcnn'), num_gts=(6, 5)):
+            n = len(res)
+            self.assertEqual(res.occluders.dtype, torch.bool)
+            self.assertEqual(res.occluders.shape, (n, n))
+            self.assertEqual(res.depth.dtype, torch.long)
+            self.assertEqual(res.depth.shape, (n, ))
+            overlap = (res.invisible_masks.flatten(1).float()
+                       @ res.visible_masks.flatten(1).float().T)
+            # an edge "j hides i" needs i's invisible part on j's visible part
+            self.assertTrue((overlap[res.occluders] >= 4).all())
+            self.assertFalse(res.occluders.diagonal().any())
+            self.assertTrue((res.depth[~res.occluders.any(1)] == 0).all())
+            related += int(res.occluders.sum())
+        self.assertGreater(related, 0)
+
+    def test_test_cfg_switch_and_amodal_only_heads_leave_them_out(self):
+        head = _build('orcnn')
+        head.test_cfg.occlusion_order = False
+        for variant_head in (head, _build('amodal')):
+            for res in _predict(variant_head):
+                self.assertNotIn('occluders', res)
+                self.assertNotIn('depth', res)
+
+    def test_detector_predictions_carry_them(self):
+        model = _detector('orcnn_r18_fpn_tiny_synthetic.py')
+        model.eval()
+        with torch.no_grad():
+            results = model(**_batch(model, training=False), mode='predict')
+        for result in results:
+            pred = result.pred_instances
+            self.assertEqual(pred.occluders.shape, (len(pred), len(pred)))
+            self.assertEqual(pred.depth.shape, (len(pred), ))
