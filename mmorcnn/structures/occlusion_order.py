@@ -76,6 +76,7 @@ def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike) -> np.ndarray:
     overlap = np.zeros((n, n), np.int64)
     if n == 0:
         return overlap
+    visible, invisible = _numpy_on_cpu(visible), _numpy_on_cpu(invisible)
     is_torch = isinstance(visible, torch.Tensor)
     if is_torch:
         visible = visible.bool()
@@ -94,10 +95,24 @@ def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike) -> np.ndarray:
         if not len(js):
             continue
         index = torch.as_tensor(js, device=visible.device) if is_torch else js
-        hits = visible[index, y0:y1, x0:x1] & invisible[i, y0:y1, x0:x1]
-        counts = hits.reshape(len(js), -1).sum(1)
-        overlap[i, js] = counts.cpu().numpy() if is_torch else counts
+        hits = (visible[index, y0:y1, x0:x1] & invisible[i, y0:y1, x0:x1]).reshape(len(js), -1)
+        overlap[i, js] = _count(hits)
     return overlap
+
+
+def _numpy_on_cpu(masks: ArrayLike) -> ArrayLike:
+    """CPU tensors as numpy arrays (no copy): numpy's bool reductions are many times faster
+    than torch's on the CPU; tensors on an accelerator stay there."""
+    if isinstance(masks, torch.Tensor) and masks.device.type == 'cpu':
+        return masks.numpy()
+    return masks
+
+
+def _count(masks: ArrayLike) -> np.ndarray:
+    """``(N,)`` int64 numbers of true pixels of ``(N, P)`` bool masks (no integer copy)."""
+    if isinstance(masks, torch.Tensor):
+        return torch.count_nonzero(masks, dim=1).cpu().numpy().astype(np.int64)
+    return np.count_nonzero(masks, axis=1).astype(np.int64)
 
 
 def rle_occlusion_overlaps(visible: Sequence[dict], invisible: Sequence[dict]) -> np.ndarray:
@@ -240,19 +255,18 @@ def occlusion_graph(amodal: ArrayLike, visible: ArrayLike,
         OcclusionGraph: numpy arrays, or torch tensors on the masks' device for torch input.
     """
     is_torch = isinstance(amodal, torch.Tensor)
-    if invisible is None:
-        invisible = amodal.bool() & ~visible.bool() if is_torch else \
-            np.asarray(amodal, bool) & ~np.asarray(visible, bool)
-    overlap = occlusion_overlaps(visible.bool() if is_torch else np.asarray(visible, bool),
-                                 invisible.bool() if is_torch else np.asarray(invisible, bool))
+    device = amodal.device if is_torch else None
+    amodal, visible = _numpy_on_cpu(amodal), _numpy_on_cpu(visible)
+    invisible = None if invisible is None else _numpy_on_cpu(invisible)
+    on_device = isinstance(amodal, torch.Tensor)
+    as_bool = (lambda m: m.bool()) if on_device else (lambda m: np.asarray(m, bool))
+    visible = as_bool(visible)
+    invisible = as_bool(amodal) & ~visible if invisible is None else as_bool(invisible)
+    overlap = occlusion_overlaps(visible, invisible)
     n = len(overlap)
-    if is_torch:
-        area = invisible.reshape(n, -1).sum(1).cpu().numpy() if n else np.zeros(0)
-    else:
-        area = np.asarray(invisible, bool).reshape(n, -1).sum(1) if n else np.zeros(0)
+    area = _count(invisible.reshape(n, -1)) if n else np.zeros(0, np.int64)
     graph = occlusion_graph_from_overlaps(overlap, area, min_pixels, min_fraction)
     if is_torch:
-        device = amodal.device
         return OcclusionGraph(torch.from_numpy(graph.occluders).to(device),
                               torch.from_numpy(graph.depth).to(device),
                               torch.from_numpy(graph.overlap).to(device))

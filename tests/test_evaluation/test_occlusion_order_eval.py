@@ -1,10 +1,8 @@
 """order_acc and order_F1: a brute-force reference, perfect and swapped masks, cycles and ties,
 the -1 cases, and eval_amodal.py on the synthetic validation set."""
-import json
+import importlib.util
 import logging
 import os.path as osp
-import subprocess
-import sys
 from typing import Dict, List
 
 import numpy as np
@@ -18,7 +16,8 @@ from mmorcnn.structures import mask_to_rle, occluder_ids, occlusion_graph, rle_t
 from mmorcnn.structures.mask_utils import rle_to_mask
 from .amodal_random_data import random_scene, to_coco_gt, to_coco_results
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
+                 'analysis_tools')
 
 
 def silent() -> logging.Logger:
@@ -216,34 +215,23 @@ class TestNotEvaluable:
         assert order_keys(anns, cats, empty) == dict(order_acc=0., order_F1=0.)
 
 
-def _synthetic_results(ann_file: str, out_file: str, swap_occluded: bool) -> None:
-    with open(ann_file) as f:
-        coco = json.load(f)
-    results = []
-    for k, a in enumerate(coco['annotations']):
-        swap = swap_occluded and a['occlude_rate'] > 0
-        results.append(dict(image_id=a['image_id'], category_id=a['category_id'],
-                            score=1. - 1e-4 * k, segmentation=a['segmentation'],
-                            visible_mask=a['invisible_mask' if swap else 'visible_mask'],
-                            invisible_mask=a['visible_mask' if swap else 'invisible_mask']))
-    with open(out_file, 'w') as f:
-        json.dump(results, f)
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, osp.join(TOOLS, f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_eval_amodal_on_synthetic_ground_truth_masks(tmp_path):
-    """The issue's check: the ground truth's own masks give 1, swapped masks less."""
+def test_eval_amodal_on_synthetic_ground_truth_masks(tmp_path, capsys):
+    """The ground truth's own masks (gt_as_results.py) give 1, swapped masks less."""
     generate_split(str(tmp_path), 'val', 12, seed=0)
     ann_file = str(tmp_path / 'annotations' / 'val.json')
+    gt_as_results, eval_amodal = _tool('gt_as_results'), _tool('eval_amodal')
     scores = {}
     for swap in (False, True):
-        results, out = str(tmp_path / f'res{swap}.json'), str(tmp_path / f'metrics{swap}.json')
-        _synthetic_results(ann_file, results, swap)
-        proc = subprocess.run(
-            [sys.executable, osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'eval_amodal.py'),
-             ann_file, results, '--out', out], capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        assert 'occlusion order: order_acc' in proc.stdout + proc.stderr
-        with open(out) as f:
-            scores[swap] = json.load(f)
+        results = str(tmp_path / f'results_{swap}.json')
+        assert gt_as_results.main([ann_file, results] + ['--swap-occluded'] * swap) == 0
+        scores[swap] = eval_amodal.main([ann_file, results])
     assert scores[False]['amodal/order_acc'] == 1. and scores[False]['amodal/order_F1'] == 1.
+    assert scores[False]['amodal/AP_AV'] == 1.
     assert scores[True]['amodal/order_acc'] < 1. and scores[True]['amodal/order_F1'] < 1.

@@ -40,6 +40,16 @@ def mean_loss(records: List[dict], first: bool, n: int = 3) -> float:
     return sum(part) / len(part)
 
 
+def occlusion_order_line(metrics: Dict[str, float]) -> str:
+    """Which object hides which: ``order_acc`` and ``order_F1`` of the test metrics (``-``:
+    not evaluable, e.g. a model without visible and invisible masks)."""
+    values = []
+    for key in ('order_acc', 'order_F1'):
+        value = next((v for k, v in metrics.items() if k.split('/')[-1] == key), None)
+        values.append(f'{key} ' + ('-' if value is None or value < 0 else f'{value:.4f}'))
+    return 'occlusion order: ' + '  '.join(values)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('work_dir', help='the --work-dir of the demo training')
@@ -58,6 +68,7 @@ def main() -> int:
     for key, value in metrics.items():
         if isinstance(value, float):
             print(f'  {key:<{width}}  {value:.4f}')
+    print(occlusion_order_line(metrics))
     print('=======================================================')
     return 0 if end < start else 1
 

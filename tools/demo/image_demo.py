@@ -5,7 +5,9 @@
 IMAGE is an image file or a folder of images. For each image, ``OUT_DIR/vis/<name>`` is the
 overlay (amodal masks in class colours, their invisible part highlighted in white) and
 ``OUT_DIR/preds/<stem>.json`` every predicted instance with its amodal (``segmentation``),
-visible and invisible masks as compressed RLEs; the schema is in ``mmorcnn/apis``.
+visible and invisible masks as compressed RLEs and its occlusion order (``occluded_by``,
+``depth``); the schema is in ``mmorcnn/apis``. Overlays write each instance's depth on it;
+``--occlusion-arrows`` adds an arrow from each occluder to each instance it hides.
 """
 import argparse
 import os.path as osp
@@ -37,6 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--palette', default='none',
                         help="class colours, as mmdet's: 'coco', 'random', ... (default: the "
                         "dataset's, else random)")
+    parser.add_argument('--occlusion-arrows', action='store_true',
+                        help='draw an arrow from each occluder to each instance it hides (the '
+                        'depths are always written)')
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error('--limit must be >= 1')
@@ -68,6 +73,7 @@ def main(argv=None) -> int:
     images = list_images(args.image, args.limit)
     inferencer = AmodalInferencer(args.config, args.checkpoint, device=args.device,
                                   palette=args.palette)
+    inferencer.visualizer.draw_occlusion_arrows = args.occlusion_arrows
     results = inferencer(images, batch_size=args.batch_size, out_dir=args.out_dir,
                          no_save_pred=False, pred_score_thr=args.score_thr)
 
