@@ -222,15 +222,8 @@ def occluders_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,
 def occlusion_graph_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,
                                   min_pixels: int = MIN_PIXELS,
                                   min_fraction: float = MIN_FRACTION) -> OcclusionGraph:
-    """The rule of this module on a precomputed overlap matrix (numpy in, numpy out).
-
-    Args:
-        overlap (np.ndarray): ``(N, N)`` pixel counts ``|invisible_i AND visible_j|``.
-        invisible_area (np.ndarray): ``(N,)`` pixel counts ``|invisible_i|``.
-        min_pixels (int): Smallest overlap, in pixels, that counts. Defaults to 4.
-        min_fraction (float): Smallest overlap, as a fraction of the occluded instance's
-            invisible area, that counts. Defaults to 0.05.
-    """
+    """The rule of this module on a precomputed overlap matrix (numpy in, numpy out): the edges
+    of :func:`occluders_from_overlaps` (same arguments) and the depth of each instance."""
     overlap = np.asarray(overlap, dtype=np.int64).copy()
     np.fill_diagonal(overlap, 0)
     occluders = occluders_from_overlaps(overlap, invisible_area, min_pixels, min_fraction)

@@ -120,22 +120,25 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         """Write the depths and draw the occluder -> occluded arrows of ``(N, H, W)`` masks
         (the instances' occlusion graph by the one rule; see the class docstring)."""
         graph = occlusion_graph(amodal, visible, invisible)
-        anchors = np.array([_anchor(v if v.any() else a) for a, v in zip(amodal, visible)])
+        shown = np.flatnonzero(amodal.reshape(len(amodal), -1).any(1))  # empty masks: no label
+        anchors = np.zeros((len(amodal), 2))
+        for i in shown:
+            anchors[i] = _anchor(visible[i] if visible[i].any() else amodal[i])
         scale = max(0.5, min(1.5, np.sqrt(amodal.shape[1] * amodal.shape[2]) / 400))
         if self.draw_occlusion_arrows:
             color = tuple(c / 255 for c in self.arrow_color)
-            for occluded, occluder in zip(*np.nonzero(graph.occluders)):
+            for occluded, occluder in zip(*np.nonzero(graph.occluders)):  # never empty masks
                 self.ax_save.annotate(
                     '', xy=tuple(anchors[occluded]), xytext=tuple(anchors[occluder]),
                     arrowprops=dict(arrowstyle='-|>', color=color, lw=1.5 * scale,
                                     mutation_scale=12 * scale, shrinkA=6 * scale,
                                     shrinkB=6 * scale))
-        if self.draw_depth:
-            self.draw_texts([f'd{d}' for d in graph.depth.tolist()], anchors,
+        if self.draw_depth and len(shown):
+            self.draw_texts([f'd{graph.depth[i]}' for i in shown], anchors[shown],
                             colors=(255, 255, 255), font_sizes=int(round(11 * scale)),
                             vertical_alignments='center', horizontal_alignments='center',
                             bboxes=[dict(facecolor='black', alpha=0.7, pad=0.6,
-                                         edgecolor='none')] * len(anchors))
+                                         edgecolor='none')] * len(shown))
         return self
 
     def draw_invisible_masks(self, invisible: np.ndarray) -> 'AmodalDetLocalVisualizer':

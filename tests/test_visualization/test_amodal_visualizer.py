@@ -189,6 +189,14 @@ class TestOcclusionOrderDrawing(TestCase):
         self.assertTrue(visible[0, int(y_to), int(x_to)])  # the hidden one
         self.assertTrue(visible[1, int(y_from), int(x_from)])  # the one in front
 
+    def test_an_empty_prediction_gets_no_label(self):
+        amodal, visible, invisible = _stacked_scene()
+        amodal[0] = visible[0] = invisible[0] = False
+        texts, arrows = self._drawn(self._visualizer(draw_occlusion_arrows=True), amodal,
+                                    visible, invisible)
+        self.assertEqual(list(texts), ['d0'])
+        self.assertEqual(arrows, [])
+
     def test_amodal_only_instances_get_no_depth(self):
         amodal, _, _ = _stacked_scene()
         plain = DetLocalVisualizer(name=f'mmdet_{self.id()}')
