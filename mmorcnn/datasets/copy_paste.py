@@ -8,7 +8,8 @@ follow exactly, for pasted and covered objects alike:
 
 * amodal: unchanged for background objects; the pasted outline for pasted ones;
 * visible: the previous visible mask minus every object pasted later in front of it;
-* invisible: amodal AND NOT visible.
+* invisible: amodal AND NOT visible;
+* ``occluder_ids``: by the one rule of :func:`~mmorcnn.structures.occlusion_graph` on these masks.
 
 Two modes choose what is known about the source:
 
@@ -39,6 +40,7 @@ import numpy as np
 
 from mmorcnn.datasets.amodal_format import AmodalCoco, load_amodal_coco
 from mmorcnn.structures.mask_utils import rle_to_mask
+from mmorcnn.structures.occlusion_order import occluder_ids, occlusion_graph
 from .converters.common import SkipCounter, annotation_from_masks, track
 
 MODES = ('amodal', 'modal')
@@ -222,6 +224,17 @@ def paste_object(canvas: np.ndarray, instances: List[_Instance], source: np.ndar
     return True
 
 
+def _occluder_ids(instances: Sequence[_Instance], first_id: int) -> List[List[int]]:
+    """``occluder_ids`` of an image's instances (numbered from ``first_id``) by the one rule of
+    :func:`~mmorcnn.structures.occlusion_graph`, the relations that predictions are scored on."""
+    if not instances:
+        return []
+    amodal = np.stack([inst.amodal for inst in instances]).astype(bool)
+    visible = np.stack([inst.visible for inst in instances]).astype(bool) & amodal  # as written
+    graph = occlusion_graph(amodal, visible)
+    return occluder_ids(range(first_id, first_id + len(instances)), graph.occluders)
+
+
 def generate_copy_paste(ann_file: str,
                         img_dir: str,
                         out_img_dir: str,
@@ -280,10 +293,12 @@ def generate_copy_paste(ann_file: str,
         image_id = index + 1
         images.append(dict(id=image_id, file_name=file_name, height=canvas.shape[0],
                            width=canvas.shape[1], source_image_id=background['id']))
-        for inst in instances:
+        hidden_by = _occluder_ids(instances, len(annotations) + 1)
+        for inst, occluders in zip(instances, hidden_by):
             annotations.append(
                 annotation_from_masks(len(annotations) + 1, image_id, inst.category_id,
-                                      inst.amodal, inst.visible, inst.iscrowd, **inst.extra))
+                                      inst.amodal, inst.visible, inst.iscrowd,
+                                      occluder_ids=occluders, **inst.extra))
     dataset = dict(
         info=dict(description=f'copy-paste {settings.mode} augmentation (mmorcnn)',
                   source=osp.basename(ann_file), settings=asdict(settings)),

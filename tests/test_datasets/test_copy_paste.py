@@ -10,6 +10,7 @@ from mmorcnn.datasets.amodal_format import load_amodal_coco
 from mmorcnn.datasets.converters import write_json
 from mmorcnn.datasets.copy_paste import CopyPasteSettings, generate_copy_paste
 from mmorcnn.datasets.synthetic import camera_view_mask, generate_split
+from mmorcnn.structures import occluder_ids, occlusion_graph
 from mmorcnn.structures.mask_utils import mask_to_rle, rle_to_bbox, rle_to_mask
 
 from .amodal_scene import HEIGHT, WIDTH, rect
@@ -87,6 +88,23 @@ class TestAmodalMode:
 
     def test_invisible_is_amodal_and_not_visible_and_visible_masks_disjoint(self, augmented):
         check_exact_masks(augmented[1])
+
+    def test_pasted_objects_are_the_occluders_by_the_one_rule(self, augmented):
+        dataset, coco = augmented[:2]
+        related = 0
+        for img in coco.images:
+            anns = coco.anns_by_image[img['id']]
+            masks = [decoded(a) for a in anns]
+            graph = occlusion_graph(np.stack([m['amodal'] for m in masks]),
+                                    np.stack([m['visible'] for m in masks]))
+            expected = occluder_ids([a['id'] for a in anns], graph.occluders)
+            assert [a['occluder_ids'] for a in anns] == expected
+            pasted = {a['id'] for a in anns if 'source_ann_id' in _raw(dataset, a['id'])}
+            for ann, hidden_by in zip(anns, expected):
+                if ann['id'] in pasted:  # in front of the background and of earlier pastes
+                    assert all(j in pasted and j > ann['id'] for j in hidden_by)
+                related += len(hidden_by)
+        assert related > 0
 
     def test_only_unoccluded_objects_inside_their_image_are_pasted(self, augmented):
         dataset = augmented[0]
