@@ -35,6 +35,7 @@ import json
 import math
 import os
 import os.path as osp
+import warnings
 from typing import Dict, Iterable, Iterator, Optional
 
 import numpy as np
@@ -44,6 +45,7 @@ from mmengine.config import ConfigDict
 from mmengine.visualization import Visualizer
 
 from mmorcnn.structures.mask_utils import masks_to_rles
+from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
 
 #: Prediction fields written to the JSON, by their names there.
 MASK_FIELDS = (('masks', 'segmentation'), ('visible_masks', 'visible_mask'),
@@ -82,9 +84,21 @@ class AmodalInferencer(DetInferencer):
             when available.
         scope (str, optional): Registry scope. Defaults to 'mmdet'.
         palette (str): Colour palette of the classes, as mmdet's. Defaults to 'none' (the
-            dataset's, else random).
+            config's or checkpoint's, else the visualizer's fixed ``DEFAULT_PALETTE``).
         show_progress (bool): Show a progress bar. Defaults to True.
     """
+
+    def _load_weights_to_model(self, model, checkpoint: Optional[dict], cfg: ConfigDict) -> None:
+        """As mmdet's; but where neither the argument, the config nor the checkpoint gives a
+        palette, the classes get the fixed :data:`DEFAULT_PALETTE` of the visualizer instead of
+        mmdet's random one (and its warning, which a user could not act on)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='palette does not exist')
+            super()._load_weights_to_model(model, checkpoint, cfg)
+        if self.palette == 'none' and model.dataset_meta.get('palette') == 'random':
+            num_classes = len(model.dataset_meta.get('classes') or DEFAULT_PALETTE)
+            model.dataset_meta['palette'] = [DEFAULT_PALETTE[i % len(DEFAULT_PALETTE)]
+                                             for i in range(num_classes)]
 
     def _init_pipeline(self, cfg: ConfigDict):
         """The config's test pipeline without its annotation loading."""

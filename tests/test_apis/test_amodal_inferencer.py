@@ -23,7 +23,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ORCNN = osp.join(ROOT, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
 AMODAL_MRCNN = osp.join(ROOT, 'configs', 'amodal_mask_rcnn',
                         'amodal-mask-rcnn_r18_fpn_tiny_synthetic.py')
-CLASSES = ('circle', 'square', 'triangle', 'hexagon', 'disc', 'star')
+CLASSES = ('disc', 'square', 'triangle', 'star', 'cross', 'hexagon')  # the synthetic set's
 MASK_KEYS = ('segmentation', 'visible_mask', 'invisible_mask')
 INSTANCE_KEYS = {'label', 'category', 'score', 'bbox'}
 ORDER_KEYS = ('occluded_by', 'depth')
@@ -125,7 +125,8 @@ def test_folder_writes_an_overlay_and_a_json_per_image(orcnn_inferencer, images,
         with open(osp.join(out_dir, 'preds', f'{stem}.json')) as f:
             assert json.load(f) == pred
         overlay = mmcv.imread(osp.join(out_dir, 'vis', osp.basename(pred['img_path'])))
-        assert overlay.shape[:2] == (pred['height'], pred['width'])
+        scale = orcnn_inferencer.visualizer.upscale_factor(pred['height'], pred['width'])
+        assert overlay.shape[:2] == (scale * pred['height'], scale * pred['width'])
 
 
 def test_no_detections_give_an_empty_instance_list(orcnn_checkpoint, images, tmp_path):
@@ -155,10 +156,36 @@ def test_image_demo_on_a_folder_with_limit(orcnn_checkpoint, images, tmp_path, c
     image_demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(image_demo)
     out_dir = str(tmp_path / 'out')
+    ann_file = osp.join(osp.dirname(images), 'annotations', 'val.json')
     assert image_demo.main([images, ORCNN, orcnn_checkpoint, '--out-dir', out_dir,
-                            '--limit', '2', '--device', 'cpu']) == 0
-    assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'vis', '*'))) == [
-        '000000.png', '000001.png']
+                            '--limit', '2', '--device', 'cpu', '--ann-file', ann_file]) == 0
+    names = ['000000.png', '000001.png']
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'vis', '*'))) == names
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'preds', '*'))) == [
         '000000.json', '000001.json']
-    assert f'overlays:    {osp.join(out_dir, "vis")}' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f'overlays:    {osp.join(out_dir, "vis")} (ground truth | prediction)' in out
+    # ground truth | prediction: two upscaled panels side by side
+    overlays = [mmcv.imread(osp.join(out_dir, 'vis', n), channel_order='rgb') for n in names]
+    scale = 4  # the 192 px images are drawn at 768 px
+    assert all(o.shape[1] > 2 * scale * 192 and o.shape[0] > scale * 192 for o in overlays)
+    # the contact sheet is the grid of exactly these overlays, one cell per image, in order
+    from mmorcnn.visualization import contact_sheet
+    cells = [image_demo._thumbnail(o, 2) for o in overlays]
+    expected, boxes = contact_sheet(cells, names, ncols=2, cell_width=cells[0].shape[1])
+    assert len(boxes) == 2
+    sheet = mmcv.imread(osp.join(out_dir, 'contact_sheet.png'), channel_order='rgb')
+    np.testing.assert_array_equal(sheet, expected)
+
+
+def test_fixed_palette_without_warning(orcnn_checkpoint):
+    """The checkpoint has no palette: the classes get the visualizer's fixed colours, and mmdet's
+    'random palette' warning is not raised."""
+    import warnings
+    from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        inferencer = AmodalInferencer(_config(ORCNN), orcnn_checkpoint, device='cpu',
+                                      show_progress=False)
+    assert not [w for w in caught if 'palette' in str(w.message)]
+    assert inferencer.model.dataset_meta['palette'] == DEFAULT_PALETTE[:len(CLASSES)]

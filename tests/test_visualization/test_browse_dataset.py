@@ -1,5 +1,5 @@
 """tools/analysis_tools/browse_dataset.py draws the ground truth of an annotation file or of a
-config's dataset, one overlay per image at the image's size."""
+config's dataset, one overlay per image (small images upscaled by the visualizer)."""
 import glob
 import importlib.util
 import os.path as osp
@@ -23,13 +23,17 @@ def data_root(tmp_path_factory):
     return out
 
 
-def test_annotation_file_overlays_every_image_at_its_size(data_root, tmp_path, capsys):
+def test_annotation_file_overlays_every_image_upscaled(data_root, tmp_path, capsys):
+    from mmorcnn.visualization import AmodalDetLocalVisualizer
     out_dir = str(tmp_path)
     assert browse_dataset.main([osp.join(data_root, 'annotations', 'val.json'), '--img-dir',
                                 osp.join(data_root, 'val'), '--output-dir', out_dir]) == 0
+    scale = AmodalDetLocalVisualizer(name='browse_test').upscale_factor(192, 192)
+    assert scale == 4
     for image in glob.glob(osp.join(data_root, 'val', '*.png')):
         overlay = mmcv.imread(osp.join(out_dir, osp.basename(image)))
-        assert overlay.shape == mmcv.imread(image).shape
+        height, width, channels = mmcv.imread(image).shape
+        assert overlay.shape == (scale * height, scale * width, channels)
     assert '2 images' in capsys.readouterr().out
 
 

@@ -1,11 +1,14 @@
 """Evaluate a saved amodal results file against an annotation file, as AmodalCocoMetric does.
 
-    python tools/analysis_tools/eval_amodal.py GT.json RESULTS.json [--out metrics.json]
+    python tools/analysis_tools/eval_amodal.py GT.json RESULTS.json [--out metrics.json] \
+        [--plot-dir plots]
 
 GT.json is in the canonical amodal format (DESIGN.md section 3); RESULTS.json is the file that
 ``AmodalCocoMetric(format_only=True, outfile_prefix=P)`` writes as ``P.amodal.json`` (schema in
 ``mmorcnn/evaluation/functional/amodal_results.py``). The tool prints the same tables as the
-metric and can write the ``amodal/*`` keys to a JSON file.
+metric and can write the ``amodal/*`` keys to a JSON file and, with ``--plot-dir``, the
+precision-recall curves of A, V, AV (all and occluded objects) and occluded IV to
+``PLOT_DIR/pr_curves.png`` (:func:`mmorcnn.visualization.plot_pr_curves`).
 """
 import argparse
 import json
@@ -41,6 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='how bad annotations are treated (default raise)')
     parser.add_argument('--prefix', default='amodal', help='prefix of the keys in --out')
     parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument('--plot-dir', help='write the precision-recall curves to '
+                        'PLOT_DIR/pr_curves.png')
     return parser.parse_args(argv)
 
 
@@ -63,6 +68,12 @@ def main(argv=None) -> dict:
         with open(args.out, 'w') as f:
             json.dump(metrics, f, indent=1)
         logger.info(f'metrics written to {args.out}')
+    if args.plot_dir:
+        from mmorcnn.visualization import plot_pr_curves
+        out_file = plot_pr_curves(evaluation, osp.join(args.plot_dir, 'pr_curves.png'),
+                                  title=f'{osp.basename(args.results)} on '
+                                  f'{osp.basename(args.ann_file)}')
+        logger.info(f'precision-recall curves written to {out_file}')
     return metrics
 
 

@@ -23,6 +23,7 @@ from mmorcnn.datasets.amodal_format import load_amodal_coco
 from mmorcnn.structures.mask_utils import masks_to_rles
 from ..functional import AmodalDetections, evaluate_amodal
 from ..functional.amodal_table import report_amodal
+from mmorcnn.visualization.pr_curves import plot_pr_curves
 
 
 def _encode_masks(masks) -> Optional[List[dict]]:
@@ -80,6 +81,9 @@ class AmodalCocoMetric(BaseMetric):
             (schema in :mod:`mmorcnn.evaluation.functional.amodal_results`). Defaults to None.
         on_error (str): How the annotation loader treats bad annotations, ``'raise'`` or
             ``'skip'``; use the dataset's setting. Defaults to 'raise'.
+        plot_dir (str, optional): Also write the precision-recall curves of A, V, AV and
+            occluded IV to ``{plot_dir}/pr_curves.png`` (each evaluation overwrites it).
+            Defaults to None.
         backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
         collect_device (str): Device for gathering results across ranks. Defaults to 'cpu'.
         prefix (str, optional): Prefix of the keys. Defaults to None, ``amodal``.
@@ -97,6 +101,7 @@ class AmodalCocoMetric(BaseMetric):
                  format_only: bool = False,
                  outfile_prefix: Optional[str] = None,
                  on_error: str = 'raise',
+                 plot_dir: Optional[str] = None,
                  backend_args: Optional[dict] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
@@ -111,6 +116,7 @@ class AmodalCocoMetric(BaseMetric):
         self.occlusion_levels = occlusion_levels
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
+        self.plot_dir = plot_dir
         self.gt = load_amodal_coco(ann_file, on_error=on_error, backend_args=backend_args)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
@@ -181,4 +187,8 @@ class AmodalCocoMetric(BaseMetric):
             class_agnostic=self.class_agnostic, max_dets=self.max_dets,
             things_stuff=self.things_stuff, occlusion_levels=self.occlusion_levels,
             classwise=self.classwise, logger=logger)
+        if self.plot_dir is not None:
+            out_file = plot_pr_curves(evaluation, osp.join(self.plot_dir, 'pr_curves.png'),
+                                      title=osp.basename(self.gt.ann_file))
+            logger.info(f'precision-recall curves written to {osp.abspath(out_file)}')
         return report_amodal(evaluation, logger)
