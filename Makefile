@@ -2,6 +2,7 @@
 # (tools/setup_env.sh; the mmcv build is cached per machine in ~/.cache/mmorcnn/wheels).
 #   make demo   generate the synthetic data, train ORCNN with `mim train`, evaluate it with
 #               `mim test` (amodal metric), write overlays of a few validation images
+#               (ground truth | prediction) and their contact sheet
 #   make test   run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -32,10 +33,13 @@ demo: data
 	ckpt=$$(cat $(DEMO_WORK_DIR)/last_checkpoint) && \
 	$(MIM) test mmorcnn $(DEMO_CONFIG) --checkpoint $$ckpt --work-dir $(DEMO_WORK_DIR)/test && \
 	$(PY) tools/demo/image_demo.py $(DATA)/val $(DEMO_CONFIG) $$ckpt \
+	    --ann-file $(DATA)/annotations/val.json \
 	    --out-dir $(DEMO_WORK_DIR)/overlays --limit 8 --device cpu && \
 	$(PY) tools/analysis_tools/demo_summary.py $(DEMO_WORK_DIR) && \
-	echo "[demo] overlays (amodal masks by class, invisible parts highlighted) and per-instance" && \
-	echo "[demo] amodal/visible/invisible RLE JSON: $(DEMO_WORK_DIR)/overlays/{vis,preds}/" && \
+	echo "[demo] overlays (ground truth | prediction; amodal masks by class, invisible parts" && \
+	echo "[demo] highlighted): $(DEMO_WORK_DIR)/overlays/vis/, all in one grid:" && \
+	echo "[demo] $(DEMO_WORK_DIR)/overlays/contact_sheet.png; per-instance amodal/visible/" && \
+	echo "[demo] invisible RLE JSON: $(DEMO_WORK_DIR)/overlays/preds/" && \
 	echo "[demo] finished in $$(( $$(date +%s) - start )) s"
 
 test: env

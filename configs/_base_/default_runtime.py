@@ -6,7 +6,10 @@ custom_imports = dict(imports=['mmorcnn'], allow_failed_imports=False)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=3))
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=3),
+    # overlays of `mim test --show-dir` draw predictions with score > 0.5 (mmdet: 0.3), which
+    # drops duplicate detections (README, "Overlays")
+    visualization=dict(type='DetVisualizationHook', score_thr=0.5))
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 
 # Overlays (`mim test --show-dir`, AmodalInferencer): amodal masks in class colours with their
