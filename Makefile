@@ -31,7 +31,8 @@ demo: data
 	@start=$$(date +%s); \
 	$(MIM) train mmorcnn $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) && \
 	ckpt=$$(cat $(DEMO_WORK_DIR)/last_checkpoint) && \
-	$(MIM) test mmorcnn $(DEMO_CONFIG) --checkpoint $$ckpt --work-dir $(DEMO_WORK_DIR)/test && \
+	$(MIM) test mmorcnn $(DEMO_CONFIG) --checkpoint $$ckpt --work-dir $(DEMO_WORK_DIR)/test \
+	    --cfg-options test_evaluator.plot_dir=$(DEMO_WORK_DIR)/test && \
 	$(PY) tools/demo/image_demo.py $(DATA)/val $(DEMO_CONFIG) $$ckpt \
 	    --ann-file $(DATA)/annotations/val.json \
 	    --out-dir $(DEMO_WORK_DIR)/overlays --limit 8 --device cpu && \
@@ -39,7 +40,8 @@ demo: data
 	echo "[demo] overlays (ground truth | prediction; amodal masks by class, invisible parts" && \
 	echo "[demo] highlighted): $(DEMO_WORK_DIR)/overlays/vis/, all in one grid:" && \
 	echo "[demo] $(DEMO_WORK_DIR)/overlays/contact_sheet.png; per-instance amodal/visible/" && \
-	echo "[demo] invisible RLE JSON: $(DEMO_WORK_DIR)/overlays/preds/" && \
+	echo "[demo] invisible RLE JSON: $(DEMO_WORK_DIR)/overlays/preds/; precision-recall curves:" && \
+	echo "[demo] $(DEMO_WORK_DIR)/test/pr_curves.png" && \
 	echo "[demo] finished in $$(( $$(date +%s) - start )) s"
 
 test: env
