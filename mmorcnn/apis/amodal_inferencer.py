@@ -44,7 +44,7 @@ from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
 from mmengine.visualization import Visualizer
 
-from mmorcnn.structures.mask_utils import masks_to_rles
+from mmorcnn.structures.mask_utils import SoftMaskError, binary_masks, masks_to_rles
 from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
 
 #: Prediction fields written to the JSON, by their names there.
@@ -70,7 +70,9 @@ class _Batches:
 class AmodalInferencer(DetInferencer):
     """mmdet's DetInferencer for amodal instance segmentation models (ORCNN, AmodalMRCNN).
 
-    Differences to mmdet's: the test pipeline's ground-truth loading is dropped; the overlay is
+    Differences to mmdet's: a model whose mask heads return soft masks
+    (``test_cfg.rcnn.mask_thr_binary < 0``) is refused, since the predictions are binary RLEs;
+    the test pipeline's ground-truth loading is dropped; the overlay is
     drawn by :class:`~mmorcnn.visualization.AmodalDetLocalVisualizer` (amodal masks in class
     colours, invisible parts highlighted) also when the config names mmdet's visualizer; the
     predictions are one record per instance with its amodal, visible and invisible masks as
@@ -101,7 +103,14 @@ class AmodalInferencer(DetInferencer):
                                              for i in range(num_classes)]
 
     def _init_pipeline(self, cfg: ConfigDict):
-        """The config's test pipeline without its annotation loading."""
+        """The config's test pipeline without its annotation loading; refuses soft masks."""
+        rcnn_test_cfg = (cfg.model.get('test_cfg') or {}).get('rcnn') or {}
+        thr = rcnn_test_cfg.get('mask_thr_binary', 0.5)
+        if thr < 0:
+            raise SoftMaskError(
+                f'model.test_cfg.rcnn.mask_thr_binary is {thr}: the mask heads would return '
+                'soft masks (grey levels), but AmodalInferencer writes binary RLE masks; set '
+                'it to a threshold in [0, 1] (mmdet uses 0.5)')
         pipeline = cfg.test_dataloader.dataset.pipeline
         cfg.test_dataloader.dataset.pipeline = [
             t for t in pipeline if t['type'] not in ANNOTATION_LOADERS]
@@ -138,7 +147,8 @@ class AmodalInferencer(DetInferencer):
         classes = (self.model.dataset_meta or {}).get('classes')
         height, width = data_sample.ori_shape[:2]
         order = np.argsort(-pred.scores.cpu().numpy(), kind='stable')
-        rles = {name: masks_to_rles(pred.get(key).cpu().numpy().astype(np.uint8)[order])
+        rles = {name: masks_to_rles(binary_masks(pred.get(key), None,
+                                                 f'pred_instances.{key}')[order])
                 for key, name in MASK_FIELDS if key in pred}
         labels = pred.labels.cpu().numpy()[order]
         scores = pred.scores.cpu().numpy()[order]

@@ -10,7 +10,7 @@ from mmengine.fileio import exists
 from mmengine.logging import print_log
 
 from .amodal_format import (DEFAULT_PART_TOLERANCE, AmodalAnnotationError, AmodalCoco,
-                            load_amodal_coco)
+                            category_ids_of_classes, load_amodal_coco)
 
 
 @DATASETS.register_module()
@@ -19,7 +19,8 @@ class AmodalCocoDataset(CocoDataset):
 
     Annotations are read and validated by :func:`~mmorcnn.datasets.amodal_format.load_amodal_coco`.
     Each instance of a data info holds mmdet's keys (``bbox`` as ``[x1, y1, x2, y2]`` of the
-    amodal mask, ``bbox_label``, ``ignore_flag`` for crowd annotations, ``mask`` = the amodal RLE)
+    amodal mask, ``bbox_label``, ``ignore_flag`` for crowd annotations and ignored regions,
+    ``mask`` = the amodal RLE)
     and ``visible_mask``, ``invisible_mask``, ``occlude_rate`` and ``ann_id``;
     ``LoadAmodalAnnotations`` turns them into ``gt_masks``.
 
@@ -30,17 +31,20 @@ class AmodalCocoDataset(CocoDataset):
     Args:
         on_error (str): ``'raise'`` (default) stops at the first bad annotation or missing image
             file with an :class:`AmodalAnnotationError` naming the file, image id, annotation id
-            and problem; ``'skip'`` leaves bad annotations (and images whose file is missing)
-            out, logs them and lists them in :attr:`skipped`.
+            and problem; ``'skip'`` turns a bad annotation into an ignored region (a crowd
+            region, ``ignore_flag=1``; see :mod:`~mmorcnn.datasets.amodal_format`), leaves out
+            images whose file is missing, logs both and lists them in :attr:`skipped`.
         visible_tolerance (float): Share of a visible or invisible mask allowed outside the
-            amodal mask. Defaults to ``DEFAULT_PART_TOLERANCE`` (5%).
+            amodal mask (it is clipped to it). Defaults to ``DEFAULT_PART_TOLERANCE`` (50%).
         check_image_files (bool): Whether to check at load time that every image file exists.
             Defaults to True.
         **kwargs: Arguments of :class:`~mmdet.datasets.CocoDataset`.
 
     Attributes:
-        skipped (list[tuple]): ``(image_id, ann_id, reason)`` for every annotation (``ann_id``
-            ``None``: image) left out by ``on_error='skip'``.
+        skipped (list[tuple]): ``(image_id, ann_id, reason)`` for every annotation that could
+            not be used (an ignored region unless it had none, see
+            :attr:`~mmorcnn.datasets.amodal_format.AmodalCoco.ignored`) and every image
+            (``ann_id`` ``None``) left out by ``on_error='skip'``.
     """
 
     METAINFO: dict = dict()  # the classes come from the annotation file unless configured
@@ -79,16 +83,9 @@ class AmodalCocoDataset(CocoDataset):
 
     def _set_classes(self, coco: AmodalCoco) -> None:
         """Fill ``classes`` from the file when not configured; map category ids to labels."""
-        names_in_file = [cat['name'] for cat in coco.categories]
-        self._metainfo.setdefault('classes', tuple(names_in_file))
-        classes = self._metainfo['classes']
-        unknown = [name for name in classes if name not in names_in_file]
-        if unknown:
-            raise ValueError(f'{self.ann_file}: the configured classes {unknown} are not among '
-                             f"the file's categories {names_in_file}")
-        label_of_name = {name: label for label, name in enumerate(classes)}
-        self.cat2label = {cat['id']: label_of_name[cat['name']]
-                          for cat in coco.categories if cat['name'] in label_of_name}
+        self._metainfo.setdefault('classes', tuple(cat['name'] for cat in coco.categories))
+        self.cat2label = {cat_id: label for label, cat_id in enumerate(
+            category_ids_of_classes(coco.categories, self._metainfo['classes'], self.ann_file))}
         self.cat_ids = list(self.cat2label)
         self.cat_img_map = defaultdict(list)  # read by CocoDataset.filter_data
         for img_id, anns in coco.anns_by_image.items():

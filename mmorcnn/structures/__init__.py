@@ -1,16 +1,18 @@
 from .amodal_masks import AmodalBitmapMasks
-from .mask_utils import (MaskFormatError, mask_to_rle, masks_to_rles, rle_and_not, rle_area,
+from .mask_utils import (FormatError, MaskFormatError, SoftMaskError, binary_masks, bbox_to_rle,
+                         check_rle, empty_rle, mask_to_rle, masks_to_rles, rle_and_not, rle_area,
                          rle_complement, rle_intersect, rle_iou, rle_to_bbox, rle_to_mask,
-                         segm_to_mask, segm_to_rle)
+                         segm_to_mask, segm_to_rle, to_json_rle)
 from .occlusion_order import (OcclusionGraph, depth_from_occluders, occluder_ids,
                               occluders_from_overlaps, occlusion_graph,
                               occlusion_graph_from_overlaps, occlusion_overlaps,
                               rle_occlusion_overlaps)
 
 __all__ = [
-    'AmodalBitmapMasks', 'MaskFormatError', 'mask_to_rle', 'masks_to_rles', 'rle_and_not',
+    'AmodalBitmapMasks', 'FormatError', 'MaskFormatError', 'SoftMaskError', 'binary_masks',
+    'bbox_to_rle', 'check_rle', 'empty_rle', 'mask_to_rle', 'masks_to_rles', 'rle_and_not',
     'rle_area', 'rle_complement', 'rle_intersect', 'rle_iou', 'rle_to_bbox', 'rle_to_mask',
-    'segm_to_mask', 'segm_to_rle', 'OcclusionGraph', 'depth_from_occluders', 'occluder_ids',
-    'occluders_from_overlaps', 'occlusion_graph', 'occlusion_graph_from_overlaps',
+    'segm_to_mask', 'segm_to_rle', 'to_json_rle', 'OcclusionGraph', 'depth_from_occluders',
+    'occluder_ids', 'occluders_from_overlaps', 'occlusion_graph', 'occlusion_graph_from_overlaps',
     'occlusion_overlaps', 'rle_occlusion_overlaps'
 ]

@@ -17,7 +17,7 @@ import mmorcnn  # noqa: F401
 from mmorcnn.apis import AmodalInferencer
 from mmorcnn.datasets.synthetic import generate_synthetic_amodal
 from mmorcnn.structures import occlusion_graph
-from mmorcnn.structures.mask_utils import rle_to_mask
+from mmorcnn.structures.mask_utils import SoftMaskError, rle_to_mask
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ORCNN = osp.join(ROOT, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
@@ -137,6 +137,14 @@ def test_no_detections_give_an_empty_instance_list(orcnn_checkpoint, images, tmp
     result = inferencer(image, out_dir=str(tmp_path), no_save_pred=False)
     assert result['predictions'][0]['instances'] == []
     assert osp.isfile(osp.join(str(tmp_path), 'vis', '000001.png'))
+
+
+def test_soft_masks_are_refused_not_encoded_as_grey_levels(orcnn_checkpoint):
+    cfg = _config(ORCNN)
+    cfg.model.test_cfg.rcnn.mask_thr_binary = -1
+    with pytest.raises(SoftMaskError, match='mask_thr_binary is -1: the mask heads would '
+                       'return soft masks'):
+        AmodalInferencer(cfg, orcnn_checkpoint, device='cpu', show_progress=False)
 
 
 def test_amodal_mask_rcnn_predictions_have_amodal_masks_only(images, tmp_path):

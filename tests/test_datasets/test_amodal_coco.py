@@ -74,17 +74,21 @@ class TestAmodalCocoDataset:
         data_root, ann_file = write_dataset(
             lambda c: c['annotations'][1].update(segmentation=[[0, 0, 5, 5]]))
         with pytest.raises(AmodalAnnotationError,
-                           match=r'ann.json: image 1, annotation 2: polygon 0 has 2 points'):
+                           match=r'ann.json: image 1, annotation 2: no polygon with at least 3 points '
+                                 r'\(polygon 0 has 2 points'):
             build(data_root, ann_file)
 
-    def test_skip_mode_leaves_out_and_counts_bad_annotations_and_missing_images(
+    def test_skip_mode_ignores_bad_annotations_and_leaves_out_missing_images(
             self, write_dataset):
         data_root, ann_file = write_dataset(
             lambda c: c['annotations'][1].update(category_id=99))
         os.remove(os.path.join(data_root, 'images', 'empty.png'))
         dataset = build(data_root, ann_file, on_error='skip')
         assert len(dataset) == 1
-        assert [i['ann_id'] for i in dataset.get_data_info(0)['instances']] == [1, 3]
+        instances = dataset.get_data_info(0)['instances']
+        # the bad annotation stays as an ignored region of each category, like a crowd region
+        assert [(i['ann_id'], i['bbox_label'], i['ignore_flag']) for i in instances] == [
+            (1, 0, 0), (2, 0, 1), (2, 1, 1), (3, 0, 1)]
         assert [(image_id, ann_id) for image_id, ann_id, _ in dataset.skipped] == [(1, 2),
                                                                                    (2, None)]
 

@@ -9,6 +9,8 @@ GT.json is in the canonical amodal format (DESIGN.md section 3); RESULTS.json is
 metric and can write the ``amodal/*`` keys to a JSON file and, with ``--plot-dir``, the
 precision-recall curves of A, V, AV (all and occluded objects) and occluded IV to
 ``PLOT_DIR/pr_curves.png`` (:func:`mmorcnn.visualization.plot_pr_curves`).
+Both files are validated first; a bad one ends the tool with an ``AmodalAnnotationError`` /
+``AmodalResultsError`` naming the file, the image, annotation or entry, and what is wrong.
 """
 import argparse
 import json
@@ -22,8 +24,9 @@ if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a chec
 
 from mmengine.logging import MMLogger  # noqa: E402
 
-from mmorcnn.datasets.amodal_format import load_amodal_coco  # noqa: E402
-from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal  # noqa: E402
+from mmorcnn.datasets.amodal_format import AmodalAnnotationError, load_amodal_coco  # noqa: E402
+from mmorcnn.evaluation.functional import (AmodalResultsError, evaluate_amodal,  # noqa: E402
+                                           load_amodal_results)
 from mmorcnn.evaluation.functional.amodal_table import report_amodal  # noqa: E402
 
 
@@ -53,8 +56,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     logger = MMLogger.get_instance('eval_amodal', log_level='INFO')
     gt = load_amodal_coco(args.ann_file, on_error=args.on_error, logger=logger)
-    with open(args.results) as f:
-        detections = AmodalDetections.from_json(json.load(f))
+    detections = load_amodal_results(args.results, gt)
     logger.info(f'{len(detections)} detections on {len(gt.images)} images')
     start = time.perf_counter()
     evaluation = evaluate_amodal(
@@ -78,4 +80,7 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (AmodalAnnotationError, AmodalResultsError) as e:  # a bad input file: no traceback
+        sys.exit(f'{type(e).__name__}: {e}')

@@ -25,8 +25,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmorcnn.datasets.amodal_format import (AmodalAnnotationError, index_images,
-                                            parse_amodal_annotation)
+from mmorcnn.datasets.amodal_format import (AmodalAnnotationError, index_images,  # noqa: F401
+                                            parse_amodal_annotation, read_coco_json)
 from mmorcnn.datasets.statistics import OcclusionStatistics, occlusion_statistics
 from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_area, rle_intersect,
                                            rle_to_bbox, rle_to_mask)
@@ -43,18 +43,6 @@ INVISIBLE_TOLERANCE_PIXELS = 4
 RATE_TOLERANCE = 1e-3
 #: How many disagreements :class:`SkipCounter` keeps word for word for the summary.
 MAX_EXAMPLES = 5
-
-
-def read_coco_json(path: str, required: Sequence[str] = ('images', 'annotations')) -> dict:
-    """Read a COCO-style JSON object and check that it has the ``required`` top-level keys."""
-    with open(path) as f:
-        data = json.load(f)
-    if not isinstance(data, dict):
-        raise ValueError(f'{path}: expected a JSON object, got {type(data).__name__}')
-    missing = [key for key in required if not isinstance(data.get(key), list)]
-    if missing:
-        raise ValueError(f'{path}: no list {missing} at the top level')
-    return data
 
 
 def annotation_image(ann: dict, images: Dict[int, dict], src_file: str) -> dict:
@@ -220,7 +208,9 @@ def canonical_annotation(parsed: dict,
         as RLEs: a part is left out only where the loader's default restores it exactly. Disagreements counted in ``log``: a stated invisible mask
         that differs from amodal AND NOT visible in more than
         :data:`INVISIBLE_TOLERANCE_PIXELS` pixels (only when both parts are stated), a stated
-        rate more than :data:`RATE_TOLERANCE` off the kept invisible area / amodal area.
+        rate more than :data:`RATE_TOLERANCE` off the kept invisible area / amodal area; and
+        the loader's repairs (``parsed['repairs']``: a degenerate polygon part dropped, a part
+        clipped to the amodal mask) under ``repaired: <kind>``.
     """
     amodal, visible, invisible = parsed['amodal'], parsed['visible'], parsed['invisible']
     area = parsed['area']
@@ -233,6 +223,8 @@ def canonical_annotation(parsed: dict,
                          f'{INVISIBLE_TOLERANCE_PIXELS} px)',
                          f'{here}: invisible_mask differs from amodal AND NOT visible in '
                          f'{differ} pixels')
+    for repair in parsed.get('repairs', ()):  # see amodal_format: dropped parts, clipped masks
+        log.disagree(f"repaired: {repair.split(':')[0]}", f'{here}: {repair}')
     mask_rate = invisible_area / area
     if stated.get('occlude_rate') is not None and \
             abs(float(stated['occlude_rate']) - mask_rate) > RATE_TOLERANCE:

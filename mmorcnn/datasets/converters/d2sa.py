@@ -30,7 +30,8 @@ import numpy as np
 
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError
 from mmorcnn.datasets.statistics import PAPER_TABLE5, table5_rows
-from mmorcnn.structures.mask_utils import MaskFormatError, mask_to_rle, rle_to_mask, segm_to_rle
+from mmorcnn.structures.mask_utils import (MaskFormatError, is_number, mask_to_rle,
+                                           polygon_parts, rle_to_mask, segm_to_rle)
 from .common import (SkipCounter, add_occluder_ids, annotation_image, canonical_annotation,
                      dataset_occlusion_statistics, format_table, index_images,
                      parse_source_annotation, read_coco_json, record_disagreements, track)
@@ -104,22 +105,22 @@ def _check_extra(extra: dict, src_file: str, image_id, ann_id) -> dict:
     return extra
 
 
-def _polygons(segm) -> List[np.ndarray]:
+def _polygons(segm, height: int, width: int) -> List[np.ndarray]:
     """The polygons of a segmentation as ``(N, 2)`` arrays; nothing for RLEs or malformed
-    polygons (the validator reports those)."""
+    polygons (NaN, far outside the image, ...: the validator reports those)."""
     if not isinstance(segm, list):
         return []
-    out = []
-    for poly in segm:
-        if (isinstance(poly, list) and len(poly) >= 6 and len(poly) % 2 == 0
-                and all(isinstance(v, (int, float)) for v in poly)):
-            out.append(np.asarray(poly, dtype=np.float64).reshape(-1, 2))
-    return out
+    try:
+        parts, _ = polygon_parts(segm, height, width)
+    except MaskFormatError:
+        return []
+    return [np.asarray(poly, dtype=np.float64).reshape(-1, 2) for poly in parts]
 
 
 def amodal_overhang(anns: Sequence[dict], height: int, width: int) -> Padding:
     """How far the amodal polygons of an image's annotations reach beyond it, in whole pixels."""
-    points = [p for ann in anns for p in _polygons(ann.get('segmentation'))]
+    points = [p for ann in anns if isinstance(ann, dict)
+              for p in _polygons(ann.get('segmentation'), height, width)]
     if not points:
         return (0, 0, 0, 0)
     xy = np.concatenate(points)
@@ -135,7 +136,8 @@ def pad_segmentation(segm, padding: Padding, height: int, width: int):
     """
     top, bottom, left, right = padding
     if isinstance(segm, list):
-        return [[v + (left if i % 2 == 0 else top) for i, v in enumerate(poly)]
+        return [[v + (left if i % 2 == 0 else top) if is_number(v) else v
+                 for i, v in enumerate(poly)]
                 if isinstance(poly, list) else poly for poly in segm]
     try:
         mask = rle_to_mask(segm_to_rle(segm, height, width))

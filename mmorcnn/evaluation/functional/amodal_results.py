@@ -15,25 +15,147 @@ format (DESIGN.md section 3)::
       "invisible_mask": {"size": [h, w], "counts": "..."}}, # optional: absent when the model
      ...]                                                   # predicts no invisible masks
 
+Masks are RLEs (compressed, or uncompressed as pycocotools also reads them) of their image's
+size. Reading a results file (:func:`load_amodal_results`, :meth:`AmodalDetections.from_json`)
+validates every entry before pycocotools sees it (DESIGN.md section 8): a list of objects, the
+required keys, integer ids of images and categories the annotation file declares, a finite
+score, valid RLEs (:func:`~mmorcnn.structures.mask_utils.check_rle`) of the image's size, the
+optional masks on every entry or on none. A problem is an :class:`AmodalResultsError` naming the
+file, the entry index, its image id and what is wrong. There is no ``on_error='skip'`` for
+detections: leaving a bad one out would change the AP without a trace.
+
 Because ``segmentation`` is the amodal mask, pycocotools' ``COCO.loadRes`` reads the file as it
 is and ``COCOeval(..., 'segm')`` on it gives AP_A. Either all detections carry ``visible_mask``
 (``invisible_mask``) or none does: without visible masks the amodal masks stand in for them (paper
 section 3.3); without invisible masks AP_IV cannot be evaluated.
 """
+import math
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Any, Collection, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmorcnn.datasets.amodal_format import MAX_ID, read_json
+from mmorcnn.structures.mask_utils import (FormatError, check_rle, is_integer, is_number,
+                                           located_message, to_json_rle)
+
 #: Keys of the optional masks of a results-file entry, in the canonical format's names.
 VISIBLE_KEY, INVISIBLE_KEY = 'visible_mask', 'invisible_mask'
+#: Keys every results-file entry has.
+REQUIRED_KEYS = ('image_id', 'category_id', 'score', 'segmentation')
 
 
-def _json_rle(rle: dict) -> dict:
-    counts = rle['counts']
-    if isinstance(counts, bytes):
-        counts = counts.decode('ascii')
-    return {'size': [int(rle['size'][0]), int(rle['size'][1])], 'counts': counts}
+class AmodalResultsError(ValueError):
+    """A results file (or results entry) that does not follow the schema of this module.
+
+    The message names the results file, the entry index and its image id (each left out when
+    ``None``: a problem of the whole file) and what is wrong.
+
+    Args:
+        results_file (str): The results file.
+        index (int, optional): Index of the entry in the file's list.
+        image_id: Image id of the entry, if it has a usable one.
+        reason (str): What is wrong.
+    """
+
+    def __init__(self, results_file: str, index: Optional[int], image_id, reason: str) -> None:
+        self.results_file = results_file
+        self.index = index
+        self.image_id = image_id
+        self.reason = reason
+        super().__init__(located_message(results_file, [('entry', index), ('image', image_id)],
+                                         reason))
+
+    def __reduce__(self):
+        return type(self), (self.results_file, self.index, self.image_id, self.reason)
+
+
+def _check_entry(entry: Any, image_sizes: Optional[Mapping[int, Tuple[int, int]]],
+                 cat_ids: Optional[Collection[int]], mask_keys: Sequence[str]) -> dict:
+    """One results entry with its masks as compressed JSON-safe RLEs; FormatError if bad."""
+    if not isinstance(entry, dict):
+        raise FormatError(f'the entry is a {type(entry).__name__}, not an object')
+    missing = [key for key in REQUIRED_KEYS if key not in entry]
+    if missing:
+        raise FormatError(f'no {missing}')
+    image_id, category_id, score = entry['image_id'], entry['category_id'], entry['score']
+    for key in ('image_id', 'category_id'):
+        if not is_integer(entry[key]) or not -MAX_ID <= entry[key] <= MAX_ID:
+            raise FormatError(f'{key} {entry[key]!r} is not an integer (of at most 64 bits)')
+    if image_sizes is not None and image_id not in image_sizes:
+        raise FormatError(f'image_id {image_id} names no image of the annotation file')
+    if cat_ids is not None and category_id not in cat_ids:
+        raise FormatError(f'category_id {category_id} is not a category of the annotation '
+                          f'file ({sorted(cat_ids)})')
+    if not is_number(score) or not math.isfinite(score):
+        raise FormatError(f'score {score!r} is not a finite number')
+    checked = dict(entry)
+    for key in ('segmentation',) + tuple(mask_keys):
+        segm = entry[key]
+        if not isinstance(segm, dict):
+            raise FormatError(f'{key} is a {type(segm).__name__}, not an RLE object '
+                              "{'size', 'counts'}")
+        size = segm.get('size')
+        if image_sizes is not None:
+            height, width = image_sizes[image_id]
+        elif (isinstance(size, (list, tuple)) and len(size) == 2
+              and all(is_integer(v) and v > 0 for v in size)):
+            height, width = int(size[0]), int(size[1])
+        else:
+            raise FormatError(f'{key}: RLE size {size!r} is not two positive integers')
+        try:
+            checked[key] = check_rle(segm, height, width)
+        except FormatError as e:
+            raise FormatError(f'{key}: {e}') from None
+    bbox = entry.get('bbox')
+    if bbox is not None and (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
+                             or not all(is_number(v) and math.isfinite(v) for v in bbox)):
+        raise FormatError(f'bbox {bbox!r} is not 4 finite numbers [x, y, w, h]')
+    return checked
+
+
+def check_results(results: Any,
+                  results_file: str = '<results>',
+                  image_sizes: Optional[Mapping[int, Tuple[int, int]]] = None,
+                  cat_ids: Optional[Collection[int]] = None) -> List[dict]:
+    """Validate the entries of a results file (module docstring).
+
+    Args:
+        results: The file's JSON value.
+        results_file (str): Its name, for errors. Defaults to ``'<results>'``.
+        image_sizes (Mapping[int, tuple], optional): ``{image id: (height, width)}`` of the
+            annotation file. Defaults to None: image ids are not checked and masks must match
+            their own ``size``.
+        cat_ids (Collection[int], optional): The annotation file's category ids. Defaults to
+            None: not checked.
+
+    Returns:
+        list[dict]: The entries, their masks compressed JSON-safe RLEs.
+
+    Raises:
+        AmodalResultsError: naming the file, the entry and what is wrong.
+    """
+    if not isinstance(results, list):
+        raise AmodalResultsError(results_file, None, None, 'a results file is a JSON list of '
+                                 f'detections, not a {type(results).__name__}')
+    mask_keys = [key for key in (VISIBLE_KEY, INVISIBLE_KEY)
+                 if results and isinstance(results[0], dict) and key in results[0]]
+    checked = []
+    for index, entry in enumerate(results):
+        image_id = entry.get('image_id') if isinstance(entry, dict) else None
+        if not is_integer(image_id) or not -MAX_ID <= image_id <= MAX_ID:
+            image_id = None
+        try:
+            for key in (VISIBLE_KEY, INVISIBLE_KEY):
+                if isinstance(entry, dict) and (key in entry) != (key in mask_keys):
+                    raise FormatError(
+                        (f'has "{key}" but entry 0 has not' if key in entry else
+                         f'lacks "{key}", which entry 0 has') +
+                        ': either every detection has it or none has')
+            checked.append(_check_entry(entry, image_sizes, cat_ids, mask_keys))
+        except FormatError as e:
+            raise AmodalResultsError(results_file, index, image_id, str(e)) from None
+    return checked
 
 
 @dataclass
@@ -102,14 +224,15 @@ class AmodalDetections:
             bboxes=bboxes)
 
     @classmethod
-    def from_json(cls, results: Sequence[dict]) -> 'AmodalDetections':
-        """Read the entries of a results file (see the module docstring)."""
-        for key in (VISIBLE_KEY, INVISIBLE_KEY):
-            present = sum(key in r for r in results)
-            if 0 < present < len(results):
-                raise ValueError(f'{present} of {len(results)} detections have "{key}": either '
-                                 'all or none must have it')
-        has_bbox = len(results) > 0 and all('bbox' in r for r in results)
+    def from_json(cls,
+                  results: Any,
+                  results_file: str = '<results>',
+                  image_sizes: Optional[Mapping[int, Tuple[int, int]]] = None,
+                  cat_ids: Optional[Collection[int]] = None) -> 'AmodalDetections':
+        """Validate and read the entries of a results file (see the module docstring and
+        :func:`check_results` for the arguments)."""
+        results = check_results(results, results_file, image_sizes, cat_ids)
+        has_bbox = len(results) > 0 and all(r.get('bbox') is not None for r in results)
         return cls(
             image_ids=[r['image_id'] for r in results],
             category_ids=[r['category_id'] for r in results],
@@ -131,10 +254,34 @@ class AmodalDetections:
                 score=float(self.scores[i]))
             if self.bboxes is not None:
                 entry['bbox'] = [float(v) for v in self.bboxes[i]]
-            entry['segmentation'] = _json_rle(self.amodal[i])
+            entry['segmentation'] = to_json_rle(self.amodal[i])
             if self.visible is not None:
-                entry[VISIBLE_KEY] = _json_rle(self.visible[i])
+                entry[VISIBLE_KEY] = to_json_rle(self.visible[i])
             if self.invisible is not None:
-                entry[INVISIBLE_KEY] = _json_rle(self.invisible[i])
+                entry[INVISIBLE_KEY] = to_json_rle(self.invisible[i])
             out.append(entry)
         return out
+
+
+def load_amodal_results(results_file: str, gt, backend_args: Optional[dict] = None
+                        ) -> AmodalDetections:
+    """Read and validate a results file against the annotation file it was made for.
+
+    Args:
+        results_file (str): The results file (module docstring).
+        gt (AmodalCoco): The loaded annotation file
+            (:func:`~mmorcnn.datasets.amodal_format.load_amodal_coco`): image ids and sizes,
+            category ids.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+
+    Raises:
+        AmodalResultsError: a file that is not JSON, and every problem of
+            :func:`check_results`.
+    """
+    try:
+        results = read_json(results_file, backend_args)
+    except FormatError as e:
+        raise AmodalResultsError(results_file, None, None, str(e)) from None
+    image_sizes = {img['id']: (int(img['height']), int(img['width'])) for img in gt.images}
+    return AmodalDetections.from_json(results, results_file, image_sizes,
+                                      {cat['id'] for cat in gt.categories})

@@ -19,24 +19,22 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.structures import BaseDataElement
 
 from mmdet.registry import METRICS
-from mmorcnn.datasets.amodal_format import load_amodal_coco
-from mmorcnn.structures.mask_utils import masks_to_rles
+from mmorcnn.datasets.amodal_format import category_ids_of_classes, load_amodal_coco
+from mmorcnn.structures.mask_utils import binary_masks, masks_to_rles, to_json_rle
 from ..functional import AmodalDetections, evaluate_amodal
 from ..functional.amodal_table import report_amodal
 from mmorcnn.visualization.pr_curves import plot_pr_curves
 
 
-def _encode_masks(masks) -> Optional[List[dict]]:
-    """Compressed RLEs (str counts) of ``(N, H, W)`` masks, or of already encoded ones."""
+def _encode_masks(masks, thr: Optional[float], what: str) -> Optional[List[dict]]:
+    """Compressed RLEs (str counts) of ``(N, H, W)`` binary masks (soft ones binarised at
+    ``thr`` or refused, see :func:`~mmorcnn.structures.mask_utils.binary_masks`), or of
+    already encoded ones."""
     if masks is None:
         return None
-    if isinstance(masks, torch.Tensor):
-        masks = masks.detach().cpu().numpy()
-    if isinstance(masks, np.ndarray):
-        return masks_to_rles(masks)
-    return [dict(size=[int(s) for s in m['size']],
-                 counts=m['counts'].decode('ascii') if isinstance(m['counts'], bytes)
-                 else m['counts']) for m in masks]
+    if isinstance(masks, (torch.Tensor, np.ndarray)):
+        return masks_to_rles(binary_masks(masks, thr, what))
+    return [to_json_rle(m) for m in masks]
 
 
 def _numpy(values) -> np.ndarray:
@@ -80,10 +78,16 @@ class AmodalCocoMetric(BaseMetric):
         outfile_prefix (str, optional): Write the results file ``{outfile_prefix}.amodal.json``
             (schema in :mod:`mmorcnn.evaluation.functional.amodal_results`). Defaults to None.
         on_error (str): How the annotation loader treats bad annotations, ``'raise'`` or
-            ``'skip'``; use the dataset's setting. Defaults to 'raise'.
+            ``'skip'`` (a bad annotation becomes an ignored region, see
+            :mod:`~mmorcnn.datasets.amodal_format`); use the dataset's setting. Defaults to
+            'raise'.
         plot_dir (str, optional): Also write the precision-recall curves of A, V, AV and
             occluded IV to ``{plot_dir}/pr_curves.png`` (each evaluation overwrites it).
             Defaults to None.
+        mask_thr_binary (float, optional): Threshold at which soft masks (those of a mask
+            head run with ``test_cfg.rcnn.mask_thr_binary < 0``: grey levels 0-255 or
+            probabilities) are binarised. Defaults to None: soft masks are refused with an
+            error, binary masks are used as they are.
         backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
         collect_device (str): Device for gathering results across ranks. Defaults to 'cpu'.
         prefix (str, optional): Prefix of the keys. Defaults to None, ``amodal``.
@@ -102,6 +106,7 @@ class AmodalCocoMetric(BaseMetric):
                  outfile_prefix: Optional[str] = None,
                  on_error: str = 'raise',
                  plot_dir: Optional[str] = None,
+                 mask_thr_binary: Optional[float] = None,
                  backend_args: Optional[dict] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
@@ -117,6 +122,7 @@ class AmodalCocoMetric(BaseMetric):
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self.plot_dir = plot_dir
+        self.mask_thr_binary = mask_thr_binary
         self.gt = load_amodal_coco(ann_file, on_error=on_error, backend_args=backend_args)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
@@ -132,22 +138,16 @@ class AmodalCocoMetric(BaseMetric):
                 labels=_numpy(pred['labels']).astype(np.int64),
                 scores=_numpy(pred['scores']).astype(np.float64),
                 bboxes=_numpy(pred['bboxes']).astype(np.float64).reshape(-1, 4),
-                amodal=_encode_masks(pred['masks']),
-                visible=_encode_masks(pred.get('visible_masks')),
-                invisible=_encode_masks(pred.get('invisible_masks'))))
+                **{name: _encode_masks(pred.get(key), self.mask_thr_binary,
+                                       f'pred_instances.{key}')
+                   for name, key in (('amodal', 'masks'), ('visible', 'visible_masks'),
+                                     ('invisible', 'invisible_masks'))}))
 
     def _label_to_cat_id(self) -> np.ndarray:
         """Category id of each label: classes of ``dataset_meta`` by name, else file order."""
-        categories = self.gt.categories
-        if self.dataset_meta is None or 'classes' not in self.dataset_meta:
-            return np.array([c['id'] for c in categories], dtype=np.int64)
-        id_of_name = {c['name']: c['id'] for c in categories}
-        classes = list(self.dataset_meta['classes'])
-        missing = [c for c in classes if c not in id_of_name]
-        if missing:
-            raise KeyError(f'{self.gt.ann_file}: classes {missing} of the dataset are not among '
-                           f'its categories {list(id_of_name)}')
-        return np.array([id_of_name[c] for c in classes], dtype=np.int64)
+        classes = (self.dataset_meta or {}).get('classes')
+        return np.array(category_ids_of_classes(self.gt.categories, classes, self.gt.ann_file),
+                        dtype=np.int64)
 
     def results_to_detections(self, results: Sequence[dict]) -> AmodalDetections:
         """Join the per-image results of ``process`` (each image once) into one detection set."""
