@@ -26,8 +26,10 @@ def visible_with(n_pixels: int) -> np.ndarray:
 
 def cocoa_region(visible: np.ndarray, name: str = 'mug', is_stuff: int = 0, order: int = 1,
                  polygon=box_polygon(10, 14, 10, 14)) -> dict:
-    region = dict(segmentation=polygon, name=name, isStuff=is_stuff, order=order, area=16.0,
-                  occlude_rate=1 - visible.sum() / 16)
+    # the default polygon covers 16 pixels; a larger visible mask is a fully visible object
+    area = max(16., float(visible.sum()))
+    region = dict(segmentation=polygon, name=name, isStuff=is_stuff, order=order, area=area,
+                  occlude_rate=1 - visible.sum() / area)
     if visible.sum() < 16:
         region['visible_mask'] = mask_to_rle(visible)
     return region
