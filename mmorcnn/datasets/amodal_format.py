@@ -427,8 +427,8 @@ def ignored_regions(ann: Any, img_info: dict, cat_ids: Collection[int],
 
     Returns:
         tuple: Parsed crowd regions (one per category when the annotation's own category is
-        unknown; none when it has no usable region) and where the region comes from
-        (``'amodal mask'``, ``'bbox'`` or None).
+        unknown; none when it has no usable region; ``id`` None unless the annotation's is an
+        integer) and where the region comes from (``'amodal mask'``, ``'bbox'`` or None).
     """
     height, width = int(img_info['height']), int(img_info['width'])
     if not isinstance(ann, dict):
@@ -449,8 +449,9 @@ def ignored_regions(ann: Any, img_info: dict, cat_ids: Collection[int],
     own = is_integer(category_id) and category_id in cat_ids
     area = float(rle_area([region])[0])
     empty = empty_rle(height, width)
+    ann_id = ann.get('id') if is_integer(ann.get('id')) else None  # ids are keys elsewhere
     regions = [
-        dict(id=ann.get('id'), image_id=img_info['id'], category_id=cat_id, iscrowd=1,
+        dict(id=ann_id, image_id=img_info['id'], category_id=cat_id, iscrowd=1,
              bbox=rle_to_bbox(region), area=area, occlude_rate=0., amodal=region,
              visible=region, invisible=empty, ignored=reason)
         for cat_id in ([category_id] if own else sorted(cat_ids))

@@ -161,7 +161,11 @@ def _distributed_worker(rank: int, world_size: int, port: int, ann_file: str, se
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
                             world_size=world_size)
     try:
-        _, _, samples, meta = make_scene(seed, osp.dirname(ann_file), num_images=num_images)
+        # the samples of the scene; its annotation file is written again in a folder of this
+        # rank, since rewriting ann_file could race with the other rank reading it
+        rank_dir = osp.join(osp.dirname(ann_file), f'rank{rank}')
+        os.makedirs(rank_dir, exist_ok=True)
+        _, _, samples, meta = make_scene(seed, rank_dir, num_images=num_images)
         # mmengine's DefaultSampler: rank r takes r, r + W, ...; the last rank is padded with
         # the first samples so every rank has the same number.
         per_rank = -(-len(samples) // world_size)
