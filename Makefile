@@ -11,6 +11,8 @@ DATA ?= data/synthetic_amodal
 # the AmodalMRCNN baseline: DEMO_CONFIG=configs/amodal_mask_rcnn/amodal-mask-rcnn_r18_fpn_tiny_synthetic.py
 DEMO_CONFIG ?= configs/orcnn/orcnn_r18_fpn_tiny_synthetic.py
 DEMO_WORK_DIR ?= work_dirs/demo
+# `mim test` evaluates the checkpoint; no second evaluation at the end of training
+DEMO_TRAIN_OPTIONS ?= train_cfg.val_begin=1000000000
 PYTEST_ARGS ?=
 
 .PHONY: env demo test data clean-demo
@@ -27,22 +29,25 @@ data: env
 	  $(PY) tools/dataset_converters/make_synthetic_amodal.py $(DATA); \
 	fi
 
+# mim, mmengine and mmcv import pkg_resources, which the setuptools they need (< 81) marks deprecated
+# with a UserWarning in every process; mmorcnn hides it in its own, this hides it in mim's.
+demo: export PYTHONWARNINGS = ignore:pkg_resources is deprecated:UserWarning
 demo: data
 	@start=$$(date +%s); \
-	$(MIM) train mmorcnn $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) && \
+	$(MIM) train mmorcnn $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) \
+	    --cfg-options $(DEMO_TRAIN_OPTIONS) && \
 	ckpt=$$(cat $(DEMO_WORK_DIR)/last_checkpoint) && \
 	$(MIM) test mmorcnn $(DEMO_CONFIG) --checkpoint $$ckpt --work-dir $(DEMO_WORK_DIR)/test \
 	    --cfg-options test_evaluator.plot_dir=$(DEMO_WORK_DIR)/test && \
 	$(PY) tools/demo/image_demo.py $(DATA)/val $(DEMO_CONFIG) $$ckpt \
 	    --ann-file $(DATA)/annotations/val.json \
 	    --out-dir $(DEMO_WORK_DIR)/overlays --limit 8 --device cpu && \
-	$(PY) tools/analysis_tools/demo_summary.py $(DEMO_WORK_DIR) && \
 	echo "[demo] overlays (ground truth | prediction; amodal masks by class, invisible parts" && \
 	echo "[demo] highlighted): $(DEMO_WORK_DIR)/overlays/vis/, all in one grid:" && \
 	echo "[demo] $(DEMO_WORK_DIR)/overlays/contact_sheet.png; per-instance amodal/visible/" && \
 	echo "[demo] invisible RLE JSON: $(DEMO_WORK_DIR)/overlays/preds/; precision-recall curves:" && \
 	echo "[demo] $(DEMO_WORK_DIR)/test/pr_curves.png" && \
-	echo "[demo] finished in $$(( $$(date +%s) - start )) s"
+	$(PY) tools/analysis_tools/demo_summary.py $(DEMO_WORK_DIR) --started-at $$start
 
 test: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)

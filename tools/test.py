@@ -21,6 +21,8 @@ from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from mmorcnn.utils import filter_mmengine_deprecations
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) an amodal detector')
@@ -72,6 +74,7 @@ def main() -> None:
         cfg = trigger_visualization_hook(cfg, args)
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    filter_mmengine_deprecations(runner.logger)  # notices of mmengine's own hooks (see there)
 
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

@@ -19,6 +19,8 @@ from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from mmorcnn.utils import filter_mmengine_deprecations
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train an amodal detector')
@@ -86,6 +88,7 @@ def main() -> None:
         cfg.load_from = args.resume
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    filter_mmengine_deprecations(runner.logger)  # notices of mmengine's own hooks (see there)
     runner.train()
 
 

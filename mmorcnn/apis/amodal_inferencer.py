@@ -121,6 +121,10 @@ class AmodalInferencer(DetInferencer):
         if cfg.get('visualizer') is not None and cfg.visualizer.get('type') in (
                 'DetLocalVisualizer', 'mmdet.DetLocalVisualizer'):
             cfg.visualizer.type = 'AmodalDetLocalVisualizer'
+        if cfg.get('visualizer') is not None:
+            # The inferencer writes the overlays itself (out_dir/vis); the config's storage
+            # backends would need a save_dir (LocalVisBackend warns and is skipped without one).
+            cfg.visualizer.vis_backends = None
         return super()._init_visualizer(cfg)
 
     def preprocess(self, inputs: Iterable, batch_size: int = 1, **kwargs) -> _Batches:

@@ -1,6 +1,6 @@
-"""Summarise a `make demo` run: how the training loss fell and the test metrics.
+"""Summarise a `make demo` run: how the training loss fell, the test metrics and the time.
 
-    python tools/analysis_tools/demo_summary.py WORK_DIR
+    python tools/analysis_tools/demo_summary.py WORK_DIR [--started-at EPOCH_SECONDS]
 
 Reads mmengine's own logs: ``WORK_DIR/<timestamp>/vis_data/scalars.json`` (training) and
 ``WORK_DIR/test/<timestamp>/<timestamp>.json`` (the metrics ``mim test`` printed).
@@ -10,7 +10,12 @@ import glob
 import json
 import os.path as osp
 import sys
-from typing import Dict, List
+import time
+from typing import Dict, List, Optional
+
+#: The headline of the summary: (result key, label), AP in percent (paper 3.3, Table 6).
+HEADLINE = (('amodal/AP_A', 'AP_A'), ('amodal/AP_V', 'AP_V'), ('amodal/AP_AV', 'AP_AV'),
+            ('amodal/occ_AP_IV50', 'occluded AP_IV@0.5'))
 
 
 def read_train_log(work_dir: str) -> List[dict]:
@@ -50,27 +55,41 @@ def occlusion_order_line(metrics: Dict[str, float]) -> str:
     return 'occlusion order: ' + '  '.join(values)
 
 
+def format_summary(records: List[dict], metrics: Dict[str, float],
+                   seconds: Optional[float] = None) -> str:
+    """The closing block of the demo: loss, every metric, then the headline AP and the time."""
+    start, end = mean_loss(records, first=True), mean_loss(records, first=False)
+    iters = max(r.get('iter', 0) for r in records)
+    lines = ['', '================ mmorcnn demo summary ================',
+             f'training: {iters} iterations, loss {start:.3f} (first log entries) -> '
+             f'{end:.3f} (last log entries)', 'test metrics:']
+    width = max(len(k) for k in metrics)
+    lines += [f'  {key:<{width}}  {value:.4f}' for key, value in metrics.items()
+              if isinstance(value, float)]
+    lines.append(occlusion_order_line(metrics))
+    headline = [f'{label} {100 * metrics[key]:.1f}' for key, label in HEADLINE if key in metrics]
+    if headline:
+        lines.append('AP (%): ' + ', '.join(headline))
+    if seconds is not None:
+        lines.append(f'time: {seconds:.0f} s ({seconds / 60:.1f} min)')
+    lines.append('=======================================================')
+    return '\n'.join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('work_dir', help='the --work-dir of the demo training')
     parser.add_argument('--test-dir', help='work dir of mim test (default WORK_DIR/test)')
+    parser.add_argument('--started-at', type=float,
+                        help='when the demo started (seconds since the epoch, `date +%%s`); '
+                        'the summary then ends with the time it took')
     args = parser.parse_args()
 
     records = read_train_log(args.work_dir)
     metrics = read_test_metrics(args.test_dir or osp.join(args.work_dir, 'test'))
-    start, end = mean_loss(records, first=True), mean_loss(records, first=False)
-    iters = max(r.get('iter', 0) for r in records)
-    print('\n================ mmorcnn demo summary ================')
-    print(f'training: {iters} iterations, loss {start:.3f} (first log entries) -> '
-          f'{end:.3f} (last log entries)')
-    print('test metrics:')
-    width = max(len(k) for k in metrics)
-    for key, value in metrics.items():
-        if isinstance(value, float):
-            print(f'  {key:<{width}}  {value:.4f}')
-    print(occlusion_order_line(metrics))
-    print('=======================================================')
-    return 0 if end < start else 1
+    seconds = None if args.started_at is None else time.time() - args.started_at
+    print(format_summary(records, metrics, seconds))
+    return 0 if mean_loss(records, first=False) < mean_loss(records, first=True) else 1
 
 
 if __name__ == '__main__':

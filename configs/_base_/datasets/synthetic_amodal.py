@@ -7,6 +7,13 @@
 dataset_type = 'AmodalCocoDataset'
 data_root = 'data/synthetic_amodal/'
 backend_args = None
+# The generator's classes (mmorcnn.datasets.synthetic.CLASSES) with one colour each for overlays,
+# the hue of the class's texture (CLASS_STYLES); without a palette mmdet falls back to random
+# colours and warns.
+metainfo = dict(
+    classes=('disc', 'square', 'triangle', 'star', 'cross', 'hexagon'),
+    palette=[(242, 65, 48), (48, 113, 242), (48, 242, 48), (242, 226, 48), (242, 48, 242),
+             (48, 242, 242)])
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
@@ -23,15 +30,18 @@ test_pipeline = [
         type='PackAmodalDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
+# The synthetic configs train by iterations (IterBasedTrainLoop): InfiniteSampler iterates without
+# the restart (and warning) at the end of each pass that DefaultSampler makes.
 train_dataloader = dict(
     batch_size=4,
     num_workers=1,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
+        metainfo=metainfo,
         ann_file='annotations/train.json',
         data_prefix=dict(img='train/'),
         filter_cfg=dict(filter_empty_gt=True),
@@ -46,6 +56,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
+        metainfo=metainfo,
         ann_file='annotations/val.json',
         data_prefix=dict(img='val/'),
         test_mode=True,
