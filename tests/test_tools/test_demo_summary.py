@@ -1,4 +1,5 @@
 """demo_summary.py: the summary `make demo` ends with, from mmengine's own logs."""
+import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -6,6 +7,14 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'demo_summary.py')
+spec = importlib.util.spec_from_file_location('demo_summary', TOOL)
+demo_summary = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(demo_summary)
+
+RECORDS = [dict(iter=50, loss=4.0), dict(iter=100, loss=3.0), dict(iter=150, loss=2.0),
+           dict(iter=1200, loss=1.0), dict(step=1200, lr=0.001)]
+METRICS = {'amodal/AP_AV': 0.5012, 'amodal/AP_A': 0.5634, 'amodal/AP_V': 0.6021,
+           'amodal/occ_AP_IV50': 0.1549, 'amodal/AP_A_50': 0.8}
 
 
 def _work_dir(tmp_path, metrics: dict) -> str:
@@ -36,3 +45,18 @@ def test_not_evaluable_order_prints_a_dash(tmp_path):
     out = _summary(_work_dir(tmp_path, {'amodal/AP_AV': 0.33, 'amodal/order_acc': -1.,
                                         'amodal/order_F1': -1.}))
     assert 'occlusion order: order_acc -  order_F1 -' in out
+
+
+def test_summary_ends_with_the_headline_ap_in_percent_and_the_time():
+    lines = demo_summary.format_summary(RECORDS, METRICS, seconds=431.4).splitlines()
+    assert lines[-3] == 'AP (%): AP_A 56.3, AP_V 60.2, AP_AV 50.1, occluded AP_IV@0.5 15.5'
+    assert lines[-2] == 'time: 431 s (7.2 min)'
+    assert lines[-1].startswith('====')
+
+
+def test_summary_reports_iterations_loss_and_every_metric():
+    text = demo_summary.format_summary(RECORDS, METRICS)
+    assert 'training: 1200 iterations, loss 3.000 (first log entries) -> 2.000' in text
+    assert [line.split() for line in text.splitlines() if 'AP_A_50' in line] == [
+        ['amodal/AP_A_50', '0.8000']]
+    assert 'time:' not in text
