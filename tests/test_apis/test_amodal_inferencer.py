@@ -97,7 +97,7 @@ def test_orcnn_predictions_carry_amodal_visible_invisible_rle_per_instance(
 
 
 def test_orcnn_json_occlusion_order_indexes_the_same_instance_list(orcnn_checkpoint, images):
-    cfg = _config(ORCNN, max_per_img=20)  # enough overlapping random masks for relations
+    cfg = _config(ORCNN, max_per_img=50)  # enough overlapping random masks for relations
     inferencer = AmodalInferencer(cfg, orcnn_checkpoint, device='cpu', show_progress=False)
     image = osp.join(images, '000000.png')
     pred, = inferencer(image, return_datasamples=False)['predictions']

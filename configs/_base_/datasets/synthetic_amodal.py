@@ -7,13 +7,6 @@
 dataset_type = 'AmodalCocoDataset'
 data_root = 'data/synthetic_amodal/'
 backend_args = None
-# The generator's classes (mmorcnn.datasets.synthetic.CLASSES) with one colour each for overlays,
-# the hue of the class's texture (CLASS_STYLES); without a palette mmdet falls back to random
-# colours and warns.
-metainfo = dict(
-    classes=('disc', 'square', 'triangle', 'star', 'cross', 'hexagon'),
-    palette=[(242, 65, 48), (48, 113, 242), (48, 242, 48), (242, 226, 48), (242, 48, 242),
-             (48, 242, 242)])
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
@@ -41,7 +34,6 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        metainfo=metainfo,
         ann_file='annotations/train.json',
         data_prefix=dict(img='train/'),
         filter_cfg=dict(filter_empty_gt=True),
@@ -56,7 +48,6 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        metainfo=metainfo,
         ann_file='annotations/val.json',
         data_prefix=dict(img='val/'),
         test_mode=True,
