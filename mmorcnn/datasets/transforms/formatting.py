@@ -3,7 +3,7 @@ import numpy as np
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
 
-from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
+from mmorcnn.structures.amodal_masks import AmodalBitmapMasks, wrap_bitmap_masks
 
 
 @TRANSFORMS.register_module()
@@ -33,15 +33,21 @@ class PackAmodalDetInputs(PackDetInputs):
                 'LoadAmodalAnnotations makes: a transform in the pipeline replaced it and lost '
                 'the visible and invisible masks; use transforms that only resize, flip, pad, '
                 'crop, filter or warp masks')
-        packed = super().transform({**results, 'gt_masks': masks.amodal})
+        # mmdet packs everything else; the three kinds of masks are split here with mmdet's
+        # indices, without copying them when no instance is ignored.
+        packed = super().transform({key: value for key, value in results.items()
+                                    if key != 'gt_masks'})
         sample = packed['data_samples']
         if 'gt_ignore_flags' in results:
-            ignore = np.asarray(results['gt_ignore_flags'], dtype=bool)
-            groups = ((sample.gt_instances, np.where(~ignore)[0]),
-                      (sample.ignored_instances, np.where(ignore)[0]))
+            flags = results['gt_ignore_flags']
+            groups = ((sample.gt_instances, np.where(flags == 0)[0]),
+                      (sample.ignored_instances, np.where(flags == 1)[0]))
         else:
-            groups = ((sample.gt_instances, np.arange(len(masks))), )
+            groups = ((sample.gt_instances, None), )
         for instances, index in groups:
-            instances.visible_masks = masks.visible[index]
-            instances.invisible_masks = masks.invisible[index]
+            everything = index is None or np.array_equal(index, np.arange(len(masks)))
+            part = masks if everything else masks[index]
+            instances.masks = wrap_bitmap_masks(part.masks, part.height, part.width)
+            instances.visible_masks = part.visible
+            instances.invisible_masks = part.invisible
         return packed

@@ -7,7 +7,7 @@ from mmdet.registry import TRANSFORMS
 from mmengine.logging import print_log
 
 from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
-from mmorcnn.structures.mask_utils import rle_to_mask
+from mmorcnn.structures.mask_utils import rle_is_and_not, rles_to_masks
 
 
 @TRANSFORMS.register_module()
@@ -93,8 +93,13 @@ class LoadAmodalAnnotations(LoadAnnotations):
         instances = results.get('instances', [])
 
         def decode(key: str) -> np.ndarray:
-            masks = [rle_to_mask(instance[key]) for instance in instances]
-            return np.stack(masks) if masks else np.zeros((0, height, width), np.uint8)
+            return rles_to_masks([instance[key] for instance in instances], height, width)
 
-        results['gt_masks'] = AmodalBitmapMasks(
-            decode('mask'), height, width, decode('visible_mask'), decode('invisible_mask'))
+        # Each RLE is decoded once, straight into its stack. Where every invisible mask is
+        # amodal AND NOT visible (checked on the RLEs), the invisible stack is not decoded at
+        # all: AmodalBitmapMasks derives it after the transforms (exact, see its docstring).
+        derived = all(
+            rle_is_and_not(instance['invisible_mask'], instance['mask'], instance['visible_mask'])
+            for instance in instances)
+        results['gt_masks'] = AmodalBitmapMasks.from_arrays(
+            decode('mask'), decode('visible_mask'), None if derived else decode('invisible_mask'))
