@@ -12,7 +12,7 @@ from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.structures.occlusion_order import occlusion_graph
-from .mask_heads import AmodalMaskHead
+from .mask_heads import AmodalMaskHead, paste_masks_of_heads
 
 
 @MODELS.register_module()
@@ -212,12 +212,10 @@ class OcclusionRoIHead(StandardRoIHead):
 
         mask_results = self._mask_forward(x, mask_rois)
         num_mask_rois_per_img = [len(res) for res in results_list]
-        # The amodal head comes last: like FCNMaskHead it rescales the boxes in place.
-        for key, head in self._extra_mask_heads() + [('mask_preds', self.mask_head)]:
-            results_list = head.predict_by_feat(
-                mask_preds=mask_results[key].split(num_mask_rois_per_img, 0),
-                results_list=results_list,
-                batch_img_metas=batch_img_metas,
-                rcnn_test_cfg=self.test_cfg,
-                rescale=rescale)
-        return results_list
+        # All kinds in one paste: every box is pasted once for its amodal, visible and invisible
+        # masks (bit for bit what each head would paste on its own).
+        kinds = [('mask_preds', self.mask_head)] + self._extra_mask_heads()
+        return paste_masks_of_heads(
+            [head for _, head in kinds],
+            [mask_results[key].split(num_mask_rois_per_img, 0) for key, _ in kinds],
+            results_list, batch_img_metas, self.test_cfg, rescale)

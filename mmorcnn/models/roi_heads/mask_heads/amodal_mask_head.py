@@ -5,14 +5,17 @@ deconv, 1x1 predictor) and differ only in the ground truth they learn from; the 
 (invisible) mask head has no layers of its own, its logits are computed from the other two.
 All three use FCNMaskHead's target, loss (per-pixel sigmoid BCE, 3.2) and paste stages unchanged.
 """
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
+import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
+from mmdet.models.roi_heads.mask_heads.fcn_mask_head import (BYTES_PER_FLOAT, GPU_MEM_LIMIT,
+                                                             _do_paste_mask)
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
 from mmdet.structures.mask import mask_target
@@ -115,25 +118,122 @@ class AmodalMaskHead(FCNMaskHead):
         """Paste binary masks into ``results.<mask_field>`` of every image.
 
         The amodal head behaves exactly like FCNMaskHead: it writes ``masks`` and, with
-        ``rescale``, rescales ``results.bboxes`` in place. The other kinds paste from copies of the
-        boxes, so they leave the boxes and the amodal masks untouched; call them before the
-        amodal head.
+        ``rescale``, rescales ``results.bboxes`` in place. The other kinds leave the boxes and the
+        amodal masks untouched; call them before the amodal head. To paste several kinds on the
+        same boxes, :func:`paste_masks_of_heads` does it in one pass.
 
         Args: as :meth:`FCNMaskHead.predict_by_feat`.
 
         Returns:
             list[:obj:`InstanceData`]: ``results_list`` with ``<mask_field>``, (N, H, W) masks.
         """
-        if self.mask_field == 'masks':
-            return super().predict_by_feat(mask_preds, results_list, batch_img_metas,
-                                           rcnn_test_cfg, rescale, activate_map)
-        pasted = super().predict_by_feat(
-            mask_preds,
-            [InstanceData(bboxes=res.bboxes.clone(), labels=res.labels) for res in results_list],
-            batch_img_metas, rcnn_test_cfg, rescale, activate_map)
-        for results, masks in zip(results_list, pasted):
-            results[self.mask_field] = masks.masks
-        return results_list
+        return paste_masks_of_heads([self], [mask_preds], results_list, batch_img_metas,
+                                    rcnn_test_cfg, rescale, activate_map)
+
+
+def _zero_masks(num: int, height: int, width: int, dtype: torch.dtype,
+                device: torch.device) -> Tensor:
+    """``torch.zeros(num, height, width)``; on the CPU from memory the OS hands out zeroed.
+
+    ``np.zeros`` of a large array gets its memory from ``calloc``, whose pages are zero without
+    being written, so only the pages that masks are pasted into are ever touched; ``torch.zeros``
+    writes every byte of (N, H, W) first.
+    """
+    if device.type != 'cpu':
+        return torch.zeros(num, height, width, dtype=dtype, device=device)
+    np_dtype = np.bool_ if dtype == torch.bool else np.uint8
+    return torch.from_numpy(np.zeros((num, height, width), dtype=np_dtype))
+
+
+def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
+                         mask_preds: Sequence[Tuple[Tensor]],
+                         results_list: InstanceList,
+                         batch_img_metas: List[dict],
+                         rcnn_test_cfg: ConfigDict,
+                         rescale: bool = False,
+                         activate_map: bool = False) -> InstanceList:
+    """Paste the masks of several heads on the same boxes in one pass: ``results.<mask_field>``.
+
+    The result is bit for bit what each head's :meth:`FCNMaskHead.predict_by_feat` gives (the
+    amodal head rescaling ``results.bboxes`` in place, the other kinds leaving them untouched),
+    but every box is pasted once for all kinds: mmdet's ``_do_paste_mask`` samples the masks of
+    every kind of a box in one call, with that box's grid, and the full-size result tensors are
+    allocated without writing them first (see :func:`_zero_masks`).
+
+    Args:
+        heads (Sequence[AmodalMaskHead]): The heads, each with its ``mask_field`` and
+            ``class_agnostic``.
+        mask_preds (Sequence[tuple[Tensor]]): Per head, its logits (n, C, h, w) per image.
+        results_list (list[:obj:`InstanceData`]): Detections of every image (``bboxes``,
+            ``labels``).
+        batch_img_metas (list[dict]): Image meta information (``ori_shape``, ``scale_factor``).
+        rcnn_test_cfg (:obj:`ConfigDict`): ``test_cfg`` of the R-CNN (``mask_thr_binary``).
+        rescale (bool): Paste at the original image size (rescaling the boxes in place when one
+            head is the amodal head), else at the input size. Defaults to False.
+        activate_map (bool): The logits are probabilities already. Defaults to False.
+
+    Returns:
+        list[:obj:`InstanceData`]: ``results_list`` with each head's (N, H, W) masks.
+    """
+    assert all(len(preds) == len(results_list) == len(batch_img_metas) for preds in mask_preds)
+    threshold = rcnn_test_cfg.mask_thr_binary
+    dtype = torch.bool if threshold >= 0 else torch.uint8
+    fields = [head.mask_field for head in heads]
+    for img_id, (img_meta, results) in enumerate(zip(batch_img_metas, results_list)):
+        bboxes, labels = results.bboxes, results.labels
+        device, num = bboxes.device, bboxes.shape[0]
+        img_h, img_w = img_meta['ori_shape'][:2]
+        if num == 0:  # as mmdet's empty_instances: (0, H, W) at the original size
+            for field in fields:
+                results[field] = torch.zeros(0, img_h, img_w, device=device, dtype=dtype)
+            continue
+        probs = []
+        for head, preds in zip(heads, mask_preds):
+            kind = bboxes.new_tensor(preds[img_id]) if activate_map else preds[img_id].sigmoid()
+            if not head.class_agnostic:
+                kind = kind[range(num), labels][:, None]
+            probs.append(kind)
+        probs = torch.cat(probs, dim=1)  # (N, kinds, h, w)
+        num_kinds = probs.shape[1]
+
+        scale_factor = bboxes.new_tensor(img_meta['scale_factor']).repeat((1, 2))
+        if rescale:
+            if 'masks' in fields:
+                bboxes /= scale_factor  # in place, as FCNMaskHead does
+            else:
+                bboxes = bboxes / scale_factor
+        else:
+            w_scale, h_scale = scale_factor[0, 0], scale_factor[0, 1]
+            img_h = np.round(img_h * h_scale.item()).astype(np.int32)
+            img_w = np.round(img_w * w_scale.item()).astype(np.int32)
+
+        # As FCNMaskHead: one box at a time on the CPU, as many as fit into memory on a GPU.
+        if device.type == 'cpu':
+            num_chunks = num
+        else:
+            num_chunks = int(
+                np.ceil(num * num_kinds * int(img_h) * int(img_w) * BYTES_PER_FLOAT /
+                        GPU_MEM_LIMIT))
+            assert num_chunks <= num, 'Default GPU_MEM_LIMIT is too small; try increasing it'
+        im_masks = [_zero_masks(num, img_h, img_w, dtype, device) for _ in fields]
+        for inds in torch.chunk(torch.arange(num, device=device), num_chunks):
+            # every kind of a box is one "mask" of _do_paste_mask, pasted with that box
+            masks_chunk, spatial_inds = _do_paste_mask(
+                probs[inds].flatten(0, 1)[:, None],
+                bboxes[inds].repeat_interleave(num_kinds, dim=0),
+                img_h,
+                img_w,
+                skip_empty=device.type == 'cpu')
+            if threshold >= 0:
+                masks_chunk = (masks_chunk >= threshold).to(dtype=torch.bool)
+            else:  # for visualization and debugging, as FCNMaskHead
+                masks_chunk = (masks_chunk * 255).to(dtype=torch.uint8)
+            masks_chunk = masks_chunk.unflatten(0, (len(inds), num_kinds))
+            for kind, im_mask in enumerate(im_masks):
+                im_mask[(inds, ) + spatial_inds] = masks_chunk[:, kind]
+        for field, im_mask in zip(fields, im_masks):
+            results[field] = im_mask
+    return results_list
 
 
 @MODELS.register_module()
