@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 from mmdet.structures.mask import BitmapMasks
@@ -48,3 +49,120 @@ class TestAmodalBitmapMasks:
         masks = make(2)
         with pytest.raises(ValueError, match='2 amodal masks but 1 visible'):
             AmodalBitmapMasks(masks.masks, 12, 16, masks.visible.masks[:1], masks.invisible.masks)
+
+
+def random_stacks(rng: np.random.Generator, num: int, height: int, width: int):
+    """Random amodal blobs, visible parts of them, and invisible = amodal AND NOT visible."""
+    amodal = (rng.random((num, height, width)) > 0.4).astype(np.uint8)
+    visible = amodal & (rng.random((num, height, width)) > 0.5)
+    return amodal, visible, amodal & (1 - visible)
+
+
+def random_operation(rng: np.random.Generator, height: int, width: int, num: int):
+    """``(name, args, kwargs)`` of a random BitmapMasks operation valid for such masks."""
+    interpolation = str(rng.choice(['nearest', 'nearest', 'bilinear']))
+    kind = str(rng.choice(['rescale', 'rescale-tuple', 'resize', 'flip', 'pad', 'crop', 'expand',
+                           'index', 'translate', 'shear', 'rotate', 'crop_and_resize']))
+    if kind == 'rescale':
+        return 'rescale', (float(rng.uniform(0.3, 2.5)), ), dict(interpolation=interpolation)
+    if kind == 'rescale-tuple':
+        scale = tuple(int(v) for v in rng.integers(4, 80, 2))
+        return 'rescale', (scale, ), dict(interpolation=interpolation)
+    if kind == 'resize':
+        shape = tuple(int(v) for v in rng.integers(1, 90, 2))
+        return 'resize', (shape, ), dict(interpolation=interpolation)
+    if kind == 'flip':
+        return 'flip', (str(rng.choice(['horizontal', 'vertical', 'diagonal'])), ), {}
+    if kind == 'pad':
+        shape = (height + int(rng.integers(0, 9)), width + int(rng.integers(0, 9)))
+        return 'pad', (shape, ), dict(pad_val=int(rng.choice([0, 0, 1, 255])))
+    if kind == 'crop':
+        x1, y1 = int(rng.integers(0, width)), int(rng.integers(0, height))
+        box = np.array([x1, y1, x1 + int(rng.integers(1, width + 1)),
+                        y1 + int(rng.integers(1, height + 1))])
+        return 'crop', (box, ), {}
+    if kind == 'expand':
+        top, left = int(rng.integers(0, 6)), int(rng.integers(0, 6))
+        return 'expand', (height + top + int(rng.integers(0, 6)),
+                          width + left + int(rng.integers(0, 6)), top, left), {}
+    if kind == 'index':
+        choice = int(rng.integers(0, 4))
+        if choice == 0:
+            return '__getitem__', (rng.permutation(num)[:int(rng.integers(0, num + 1))], ), {}
+        if choice == 1:
+            return '__getitem__', (rng.random(num) > 0.5, ), {}
+        if choice == 2:
+            return '__getitem__', (slice(None, None, -1), ), {}
+        return '__getitem__', (int(rng.integers(0, num)), ), {}
+    interpolation = str(rng.choice(['nearest', 'bilinear']))
+    if kind == 'translate':
+        return 'translate', ((height, width), float(rng.uniform(-8, 8)),
+                             str(rng.choice(['horizontal', 'vertical']))), dict(
+                                 interpolation=interpolation)
+    if kind == 'shear':
+        return 'shear', ((height, width), float(rng.uniform(-0.4, 0.4)),
+                         str(rng.choice(['horizontal', 'vertical']))), dict(
+                             interpolation=interpolation)
+    if kind == 'rotate':
+        return 'rotate', ((height, width), float(rng.uniform(-30, 30))), dict(
+            interpolation=interpolation)
+    boxes = np.sort(rng.uniform(0, max(height, width), (3, 4)), axis=1).astype(np.float32)
+    return 'crop_and_resize', (boxes, (7, 5), rng.integers(0, num, 3)), {}
+
+
+class TestSameMasksAsMmdetPerStack:
+    """Every operation gives exactly what mmdet's BitmapMasks gives on each of the three stacks,
+    whether the invisible masks are carried or derived as amodal AND NOT visible."""
+
+    @pytest.mark.parametrize('derived', [True, False], ids=['derived', 'carried'])
+    @pytest.mark.parametrize('seed', range(6))
+    def test_random_chains_of_operations(self, seed, derived):
+        rng = np.random.default_rng(seed)
+        for chain in range(25):
+            num = int(rng.integers(1, 5))
+            height, width = (int(v) for v in rng.integers(1, 40, 2))
+            amodal, visible, invisible = random_stacks(rng, num, height, width)
+            if not derived:  # e.g. a file's invisible mask that is not amodal AND NOT visible
+                invisible = invisible | (rng.random(invisible.shape) > 0.9).astype(np.uint8)
+            masks = AmodalBitmapMasks(amodal, height, width, visible,
+                                      None if derived else invisible)
+            reference = [BitmapMasks(stack, height, width)
+                         for stack in (amodal, visible, invisible)]
+            for step in range(4):
+                if len(masks) == 0 or masks.height == 0 or masks.width == 0:
+                    break
+                name, args, kwargs = random_operation(rng, masks.height, masks.width, len(masks))
+                try:
+                    reference = [getattr(part, name)(*args, **kwargs) for part in reference]
+                except cv2.error:  # e.g. OpenCV has no nearest remap of > 4 channels
+                    with pytest.raises(cv2.error):
+                        getattr(masks, name)(*args, **kwargs)
+                    break
+                masks = getattr(masks, name)(*args, **kwargs)
+                assert isinstance(masks, AmodalBitmapMasks)
+                for part, expected in zip((masks, masks.visible, masks.invisible), reference):
+                    assert (part.height, part.width) == (expected.height, expected.width), name
+                    assert part.masks.dtype == expected.masks.dtype, name
+                    np.testing.assert_array_equal(part.masks, expected.masks, err_msg=name)
+
+    def test_derived_invisible_masks_stay_amodal_and_not_visible_through_exact_operations(self):
+        rng = np.random.default_rng(0)
+        amodal, visible, _ = random_stacks(rng, 3, 30, 20)
+        masks = AmodalBitmapMasks(amodal, 30, 20, visible)
+        masks = masks.rescale(1.7).flip('diagonal').pad((64, 40)).crop(np.array([3, 5, 33, 50]))
+        masks = masks.expand(60, 40, 4, 2)[np.array([2, 0])]
+        assert masks.invisible_is_derived
+        np.testing.assert_array_equal(masks.invisible.masks,
+                                      masks.masks & (1 - masks.visible.masks))
+
+    def test_cat_of_derived_and_carried_masks(self):
+        rng = np.random.default_rng(1)
+        amodal, visible, _ = random_stacks(rng, 2, 8, 9)
+        a = AmodalBitmapMasks(amodal, 8, 9, visible)
+        stacks = random_stacks(rng, 3, 8, 9)
+        b = AmodalBitmapMasks(stacks[0], 8, 9, stacks[1], stacks[2])
+        both = AmodalBitmapMasks.cat([a, b])
+        np.testing.assert_array_equal(both.invisible.masks,
+                                      np.concatenate([a.invisible.masks, b.invisible.masks]))
+        assert both.invisible_is_derived is False
+        assert AmodalBitmapMasks.cat([a, a]).invisible_is_derived

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_complement,
-                                           rle_intersect, rle_to_mask)
+                                           rle_intersect, rle_is_and_not, rle_to_mask,
+                                           rles_to_masks)
 
 SHAPES = [(1, 1), (5, 7), (40, 60), (120, 333)]
 
@@ -31,3 +32,23 @@ class TestRleSetOperations:
         result = rle_and_not(mask_to_rle(a), mask_to_rle(b))
         assert isinstance(result['counts'], str)
         np.testing.assert_array_equal(rle_to_mask(result), a & (1 - b))
+
+    def test_is_and_not_tells_exactly_whether_a_mask_is_a_without_b(self, shape, fill):
+        a, b = random_masks(shape, fill, seed=3)
+        exact = a & (1 - b)
+        assert rle_is_and_not(mask_to_rle(exact), mask_to_rle(a), mask_to_rle(b))
+        rng = np.random.default_rng(4)
+        for _ in range(5):  # one pixel off, anywhere: in b, outside a, or missing
+            off = exact.copy()
+            off[tuple(rng.integers(0, s) for s in shape)] ^= 1
+            assert not rle_is_and_not(mask_to_rle(off), mask_to_rle(a), mask_to_rle(b))
+
+
+@pytest.mark.parametrize('shape', SHAPES)
+def test_rles_to_masks_stacks_the_decoded_masks(shape):
+    rng = np.random.default_rng(5)
+    masks = (rng.random((3, *shape)) < 0.3).astype(np.uint8)
+    stack = rles_to_masks([mask_to_rle(m) for m in masks], *shape)
+    assert stack.dtype == np.uint8 and stack.flags.c_contiguous
+    np.testing.assert_array_equal(stack, masks)
+    assert rles_to_masks([], *shape).shape == (0, *shape)

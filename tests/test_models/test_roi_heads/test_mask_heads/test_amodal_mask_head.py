@@ -6,7 +6,6 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
-from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.models.task_modules.assigners import AssignResult
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
@@ -15,6 +14,7 @@ from mmdet.structures.mask import BitmapMasks
 import mmorcnn  # noqa: F401
 from mmorcnn.models import AmodalMaskHead, OcclusionMaskHead
 from mmorcnn.models.roi_heads.mask_heads import paste_masks_of_heads
+from ...amodal_batch import paste_one_head_at_a_time
 
 TRAIN_CFG = ConfigDict(mask_size=28)
 TEST_CFG = ConfigDict(mask_thr_binary=0.5)
@@ -143,21 +143,6 @@ class TestOcclusionMaskHead(TestCase):
         head.predict_by_feat((torch.full((1, 3, 28, 28), 5.),), [results],
                              [dict(ori_shape=(12, 12), scale_factor=(1., 1.))], TEST_CFG)
         self.assertTrue(results.invisible_masks[0, :10, :10].all())
-
-
-def paste_one_head_at_a_time(heads, mask_preds, results_list, metas, cfg, rescale):
-    """The paste before it was batched: mmdet's FCNMaskHead.predict_by_feat for each head,
-    the amodal head last on the boxes themselves, the other kinds on copies of the boxes."""
-    for head, preds in sorted(zip(heads, mask_preds), key=lambda hp: hp[0].mask_field == 'masks'):
-        if head.mask_field == 'masks':
-            FCNMaskHead.predict_by_feat(head, preds, results_list, metas, cfg, rescale)
-            continue
-        copies = [InstanceData(bboxes=res.bboxes.clone(), labels=res.labels)
-                  for res in results_list]
-        for res, pasted in zip(results_list, FCNMaskHead.predict_by_feat(
-                head, preds, copies, metas, cfg, rescale)):
-            res[head.mask_field] = pasted.masks
-    return results_list
 
 
 def random_detections(gen: torch.Generator, num: int, height: int, width: int) -> InstanceData:
