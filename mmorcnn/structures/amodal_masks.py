@@ -94,7 +94,7 @@ def resize_nearest(masks: np.ndarray, height: int, width: int) -> Optional[np.nd
     if masks.dtype != np.uint8 or mmcv_geometric.imread_backend != 'cv2' or num == 0:
         return None
     if (src_h, src_w) == (height, width):
-        return masks.copy()  # cv2.resize copies when the size does not change
+        return masks.copy()  # as cv2.resize, which copies when the size does not change
     columns = masks.reshape(num * src_h, src_w)
     if width != src_w:
         columns = cv2.resize(columns, (width, num * src_h), interpolation=cv2.INTER_NEAREST)

@@ -12,9 +12,9 @@ order, so that many are partly hidden), written once to a temporary folder as
   pipeline with mmdet's ``LoadAnnotations`` and ``PackDetInputs`` in place of the amodal ones,
   i.e. mmdet's Mask R-CNN pipeline (polygons decoded to bitmaps, ``poly2mask=True``).
 
-One process; the two pipelines alternate image by image (ORCNN, Mask R-CNN, ORCNN, ...) with the
-same random seed for each image, so both flip the same images and drifts in the machine's load hit
-both alike. The tool prints the median time per image of every transform and in all, and the
+One process; the two pipelines alternate image by image (ORCNN, Mask R-CNN, Mask R-CNN, ORCNN,
+...) with the same random seed for each image, so both flip the same images and drifts in the
+machine's load hit both alike. The tool prints the median time per image of every transform and in all, and the
 ORCNN / Mask R-CNN ratio last.
 
     python tools/analysis_tools/benchmark_pipeline.py                        # 800x1100, 12 objects
@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import cv2
 import numpy as np
@@ -53,7 +53,7 @@ DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', 'amodal_in
 MMDET_EQUIVALENT = dict(LoadAmodalAnnotations='LoadAnnotations', PackAmodalDetInputs='PackDetInputs')
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='ORCNN vs Mask R-CNN data pipeline speed')
     parser.add_argument('--config', default=DEFAULT_CONFIG,
                         help='a config whose train_pipeline (or train_dataloader.dataset.pipeline) '
@@ -65,7 +65,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=10, help='timed passes over the images')
     parser.add_argument('--warmup', type=int, default=1, help='untimed passes first')
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def random_polygon(rng: np.random.Generator, height: int, width: int) -> List[float]:
@@ -151,8 +151,22 @@ def time_sample(dataset, index: int, seed: int) -> Dict[str, float]:
     return times
 
 
-def main() -> None:
-    args = parse_args()
+def check_same_instances(datasets: dict, num_images: int) -> None:
+    """Both pipelines give the same boxes and amodal masks for every image (same flips)."""
+    for index in range(num_images):
+        samples = []
+        for dataset in datasets.values():
+            random.seed(index)
+            np.random.seed(index)
+            samples.append(dataset[index]['data_samples'].gt_instances)
+        orcnn, mrcnn = samples
+        if not (np.array_equal(orcnn.masks.masks, mrcnn.masks.masks)
+                and np.array_equal(orcnn.bboxes.numpy(), mrcnn.bboxes.numpy())):
+            raise RuntimeError(f'image {index}: the two pipelines see different instances')
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     register_all_modules()
     pipeline = train_pipeline(args.config)
     with tempfile.TemporaryDirectory() as root:
@@ -168,13 +182,17 @@ def main() -> None:
         for name, dataset in datasets.items():
             steps = ', '.join(type(t).__name__ for t in dataset.pipeline.transforms)
             print(f'{name:<11} {steps}')
+        check_same_instances(datasets, args.num_images)
         samples: Dict[str, List[Dict[str, float]]] = {name: [] for name in datasets}
         progress = ProgressBar((args.warmup + args.repeats) * args.num_images)
         for repeat in range(args.warmup + args.repeats):
             for index in range(args.num_images):
                 seed = args.seed + repeat * args.num_images + index
-                for name, dataset in datasets.items():  # alternate image by image
-                    times = time_sample(dataset, index, seed)
+                names = list(datasets)
+                if (repeat * args.num_images + index) % 2:  # who goes first alternates too
+                    names.reverse()
+                for name in names:  # alternate image by image
+                    times = time_sample(datasets[name], index, seed)
                     if repeat >= args.warmup:
                         samples[name].append(times)
                 progress.update()
