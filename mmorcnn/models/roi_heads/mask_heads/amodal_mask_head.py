@@ -211,10 +211,10 @@ def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
         if device.type == 'cpu':
             num_chunks = num
         else:
-            num_chunks = int(
-                np.ceil(num * num_kinds * int(img_h) * int(img_w) * BYTES_PER_FLOAT /
-                        GPU_MEM_LIMIT))
-            assert num_chunks <= num, 'Default GPU_MEM_LIMIT is too small; try increasing it'
+            per_kind = int(np.ceil(num * int(img_h) * int(img_w) * BYTES_PER_FLOAT /
+                                   GPU_MEM_LIMIT))
+            assert per_kind <= num, 'Default GPU_MEM_LIMIT is too small; try increasing it'
+            num_chunks = min(num, per_kind * num_kinds)
         im_masks = [_zero_masks(num, img_h, img_w, dtype, device) for _ in fields]
         for inds in torch.chunk(torch.arange(num, device=device), num_chunks):
             # every kind of a box is one "mask" of _do_paste_mask, pasted with that box
