@@ -137,7 +137,7 @@ def _zero_masks(num: int, height: int, width: int, dtype: torch.dtype,
 
     ``np.zeros`` of a large array gets its memory from ``calloc``, whose pages are zero without
     being written, so only the pages that masks are pasted into are ever touched; ``torch.zeros``
-    writes every byte of (N, H, W) first.
+    writes every byte of (N, H, W) first, with all threads.
     """
     if device.type != 'cpu':
         return torch.zeros(num, height, width, dtype=dtype, device=device)
@@ -230,7 +230,10 @@ def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
                 masks_chunk = (masks_chunk * 255).to(dtype=torch.uint8)
             masks_chunk = masks_chunk.unflatten(0, (len(inds), num_kinds))
             for kind, im_mask in enumerate(im_masks):
-                im_mask[(inds, ) + spatial_inds] = masks_chunk[:, kind]
+                if device.type == 'cpu':  # one box: a plain copy of its window, one thread
+                    im_mask.numpy()[(int(inds), ) + spatial_inds] = masks_chunk[0, kind].numpy()
+                else:
+                    im_mask[(inds, ) + spatial_inds] = masks_chunk[:, kind]
         for field, im_mask in zip(fields, im_masks):
             results[field] = im_mask
     return results_list
