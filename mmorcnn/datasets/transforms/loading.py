@@ -61,8 +61,8 @@ class LoadAmodalAnnotations(LoadAnnotations):
         if not keep.all():
             self._drop_empty_visible(results, keep)
             visible = visible[keep]
-        results['gt_masks'] = AmodalBitmapMasks(visible, masks.height, masks.width, visible,
-                                                np.zeros_like(visible))
+        # no invisible part: visible AND NOT visible, derived (nothing to carry)
+        results['gt_masks'] = AmodalBitmapMasks(visible, masks.height, masks.width, visible)
         if 'gt_bboxes' in results:
             boxes = results['gt_masks'].get_bboxes(dst_type='hbox')
             results['gt_bboxes'] = boxes if self.box_type else boxes.numpy()
