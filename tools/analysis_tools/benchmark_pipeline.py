@@ -14,12 +14,13 @@ order, so that many are partly hidden), written once to a temporary folder as
 
 One process; the two pipelines alternate image by image (ORCNN, Mask R-CNN, Mask R-CNN, ORCNN,
 ...) with the same random seed for each image, so both flip the same images and drifts in the
-machine's load hit both alike. The tool prints the median time per image of every transform and in all, and the
-ORCNN / Mask R-CNN ratio last.
+machine's load hit both alike. The tool prints the median time per image of every transform and
+in all, and the ORCNN / Mask R-CNN ratio last.
 
     python tools/analysis_tools/benchmark_pipeline.py                        # 800x1100, 12 objects
     python tools/analysis_tools/benchmark_pipeline.py --height 1440 --width 1920 --objects 8
-    python tools/analysis_tools/benchmark_pipeline.py --config configs/orcnn/orcnn_r50_fpn_10k_kins.py
+    python tools/analysis_tools/benchmark_pipeline.py \
+        --config configs/orcnn/orcnn_r50_fpn_10k_kins.py
 """
 import argparse
 import copy
@@ -50,7 +51,8 @@ from mmorcnn.structures.mask_utils import mask_to_rle  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', 'amodal_instance.py')
 # mmdet's counterparts of the amodal transforms, with the same arguments
-MMDET_EQUIVALENT = dict(LoadAmodalAnnotations='LoadAnnotations', PackAmodalDetInputs='PackDetInputs')
+MMDET_EQUIVALENT = dict(LoadAmodalAnnotations='LoadAnnotations',
+                        PackAmodalDetInputs='PackDetInputs')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
