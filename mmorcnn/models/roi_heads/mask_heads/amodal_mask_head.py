@@ -131,20 +131,6 @@ class AmodalMaskHead(FCNMaskHead):
                                     rcnn_test_cfg, rescale, activate_map)
 
 
-def _zero_masks(num: int, height: int, width: int, dtype: torch.dtype,
-                device: torch.device) -> Tensor:
-    """``torch.zeros(num, height, width)``; on the CPU from memory the OS hands out zeroed.
-
-    ``np.zeros`` of a large array gets its memory from ``calloc``, whose pages are zero without
-    being written, so only the pages that masks are pasted into are ever touched; ``torch.zeros``
-    writes every byte of (N, H, W) first, with all threads.
-    """
-    if device.type != 'cpu':
-        return torch.zeros(num, height, width, dtype=dtype, device=device)
-    np_dtype = np.bool_ if dtype == torch.bool else np.uint8
-    return torch.from_numpy(np.zeros((num, height, width), dtype=np_dtype))
-
-
 def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
                          mask_preds: Sequence[Tuple[Tensor]],
                          results_list: InstanceList,
@@ -157,8 +143,7 @@ def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
     The result is bit for bit what each head's :meth:`FCNMaskHead.predict_by_feat` gives (the
     amodal head rescaling ``results.bboxes`` in place, the other kinds leaving them untouched),
     but every box is pasted once for all kinds: mmdet's ``_do_paste_mask`` samples the masks of
-    every kind of a box in one call, with that box's grid, and the full-size result tensors are
-    allocated without writing them first (see :func:`_zero_masks`).
+    every kind of a box in one call, with that box's grid.
 
     Args:
         heads (Sequence[AmodalMaskHead]): The heads, each with its ``mask_field`` and
@@ -215,7 +200,7 @@ def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
                                    GPU_MEM_LIMIT))
             assert per_kind <= num, 'Default GPU_MEM_LIMIT is too small; try increasing it'
             num_chunks = min(num, per_kind * num_kinds)
-        im_masks = [_zero_masks(num, img_h, img_w, dtype, device) for _ in fields]
+        im_masks = [torch.zeros(num, img_h, img_w, dtype=dtype, device=device) for _ in fields]
         for inds in torch.chunk(torch.arange(num, device=device), num_chunks):
             # every kind of a box is one "mask" of _do_paste_mask, pasted with that box
             masks_chunk, spatial_inds = _do_paste_mask(
