@@ -36,12 +36,13 @@ import math
 import os
 import os.path as osp
 import warnings
-from typing import Dict, Iterable, Iterator, Optional
+from typing import Callable, Dict, Iterable, Iterator, Optional
 
 import numpy as np
 from mmdet.apis import DetInferencer
 from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
+from mmengine.dataset import pseudo_collate
 from mmengine.visualization import Visualizer
 
 from mmorcnn.structures.mask_utils import SoftMaskError, binary_masks, masks_to_rles
@@ -115,6 +116,14 @@ class AmodalInferencer(DetInferencer):
         cfg.test_dataloader.dataset.pipeline = [
             t for t in pipeline if t['type'] not in ANNOTATION_LOADERS]
         return super()._init_pipeline(cfg)
+
+    def _init_collate(self, cfg: ConfigDict) -> Callable:
+        """The test loader's ``collate_fn``, by default mmengine's ``pseudo_collate``."""
+        if cfg.test_dataloader.get('collate_fn') is None:
+            # mmengine would first search mmdet's (nonexistent) FUNCTIONS registry and log a
+            # warning about it before falling back to the same pseudo_collate.
+            return pseudo_collate
+        return super()._init_collate(cfg)
 
     def _init_visualizer(self, cfg: ConfigDict) -> Optional[Visualizer]:
         """The config's visualizer, made amodal if the config names mmdet's."""
