@@ -24,6 +24,8 @@ import numpy as np
 import pycocotools.mask as maskUtils
 import torch
 
+from .mask_utils import _bytes_rles, rle_area
+
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 #: Default thresholds of the rule, documented in the module docstring.
@@ -125,12 +127,7 @@ def rle_occlusion_overlaps(visible: Sequence[dict], invisible: Sequence[dict]) -
     if n == 0:
         return np.zeros((0, 0), np.int64)
 
-    def as_bytes(rles):
-        return [{'size': list(r['size']),
-                 'counts': r['counts'].encode('ascii') if isinstance(r['counts'], str)
-                 else r['counts']} for r in rles]
-
-    vis, inv = as_bytes(visible), as_bytes(invisible)
+    vis, inv = _bytes_rles(visible), _bytes_rles(invisible)
     iou = np.asarray(maskUtils.iou(inv, vis, [0] * n), dtype=np.float64).reshape(n, n)
     total = maskUtils.area(inv).astype(np.float64)[:, None] + \
         maskUtils.area(vis).astype(np.float64)[None, :]
@@ -217,6 +214,17 @@ def occluders_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,
     passes = (overlap >= min_pixels) & (overlap >= min_fraction * area) & (overlap > 0)
     mutual = passes & passes.T
     return passes & ~(mutual & (overlap <= overlap.T))
+
+
+def rle_occluders(visible: Sequence[dict], invisible: Sequence[dict],
+                  min_pixels: int = MIN_PIXELS, min_fraction: float = MIN_FRACTION) -> np.ndarray:
+    """:func:`occluders_from_overlaps` of one image's instances given as compressed RLEs
+    (converters' ground truth, results files' detections): ``(N, N)`` bool, ``[i, j]``: j hides
+    i."""
+    if not len(visible):
+        return np.zeros((0, 0), bool)
+    return occluders_from_overlaps(rle_occlusion_overlaps(visible, invisible),
+                                   rle_area(invisible), min_pixels, min_fraction)
 
 
 def occlusion_graph_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarray,

@@ -30,8 +30,7 @@ from mmorcnn.datasets.amodal_format import (AmodalAnnotationError, index_images,
 from mmorcnn.datasets.statistics import OcclusionStatistics, occlusion_statistics
 from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_area, rle_intersect,
                                            rle_to_bbox, rle_to_mask)
-from mmorcnn.structures.occlusion_order import (occluder_ids, occlusion_graph_from_overlaps,
-                                                rle_occlusion_overlaps)
+from mmorcnn.structures.occlusion_order import occluder_ids, rle_occluders
 
 ON_ERROR_CHOICES = ('raise', 'skip')
 
@@ -277,11 +276,7 @@ def add_occluder_ids(anns: Sequence[dict],
     """
     if not anns:
         return
-    overlap = rle_occlusion_overlaps([p['visible'] for p in parsed],
-                                     [p['invisible'] for p in parsed])
-    invisible_area = rle_area([p['invisible'] for p in parsed])
-    occluders = np.array(occlusion_graph_from_overlaps(overlap, invisible_area).occluders,
-                         dtype=bool)
+    occluders = rle_occluders([p['visible'] for p in parsed], [p['invisible'] for p in parsed])
     orders = [ann.get('order') for ann in anns]
     groups = [None] * len(anns) if clusters is None else list(clusters)
     for i, j in zip(*np.nonzero(np.triu(occluders | occluders.T, 1))):

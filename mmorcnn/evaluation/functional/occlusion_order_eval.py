@@ -29,10 +29,9 @@ import logging
 from typing import Dict, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
-import pycocotools.mask as maskUtils
 from mmengine.logging import print_log
 
-from mmorcnn.structures.occlusion_order import occluders_from_overlaps, rle_occlusion_overlaps
+from mmorcnn.structures.occlusion_order import rle_occluders
 from .amodal_results import AmodalDetections
 
 #: The result keys, without the ``amodal/`` prefix.
@@ -91,13 +90,7 @@ def ground_truth_edges(img_pos: np.ndarray, ann_ids: Sequence[int],
 def detection_occluders(visible: Sequence[dict], invisible: Sequence[dict]) -> np.ndarray:
     """``(D, D)`` bool edges of the rule between detections of one image, ``[a, b]``: ``b``
     hides ``a``, from their visible and invisible masks (compressed RLEs)."""
-    if not len(visible):
-        return np.zeros((0, 0), bool)
-    overlap = rle_occlusion_overlaps(visible, invisible)
-    area = maskUtils.area([dict(size=list(r['size']), counts=r['counts'].encode('ascii')
-                                if isinstance(r['counts'], str) else r['counts'])
-                           for r in invisible])
-    return occluders_from_overlaps(overlap, area)
+    return rle_occluders(visible, invisible)
 
 
 def count_order(gt_edges: np.ndarray, img_pos: np.ndarray, det_of_gt: np.ndarray,
