@@ -1,4 +1,8 @@
-"""ORCNN's model parts, registered into mmdet's MODELS registry on import."""
-from .roi_heads import AmodalMaskHead, OcclusionMaskHead, OcclusionRoIHead
+"""mmorcnn's model parts (ORCNN, AISFormer), registered into mmdet's MODELS registry on import."""
+from .roi_heads import (AISFormerMaskHead, AmodalMaskHead, AmodalRoIHead, OcclusionMaskHead,
+                        OcclusionRoIHead)
 
-__all__ = ['AmodalMaskHead', 'OcclusionMaskHead', 'OcclusionRoIHead']
+__all__ = [
+    'AISFormerMaskHead', 'AmodalMaskHead', 'AmodalRoIHead', 'OcclusionMaskHead',
+    'OcclusionRoIHead'
+]

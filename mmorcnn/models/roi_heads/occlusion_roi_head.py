@@ -15,6 +15,22 @@ from mmorcnn.structures.occlusion_order import occlusion_graph
 from .mask_heads import AmodalMaskHead, paste_masks_of_heads
 
 
+def add_occlusion_order(results: InstanceData) -> InstanceData:
+    """Add the occlusion order of one image's detections, computed from their pasted binary
+    ``masks``, ``visible_masks`` and ``invisible_masks`` by the one rule of
+    :func:`~mmorcnn.structures.occlusion_graph`: ``occluders`` ((N, N) bool, ``[i, j]`` true when
+    instance j hides part of instance i) and ``depth`` ((N,) long, 0 for an instance nothing
+    hides).
+
+    Returns:
+        :obj:`InstanceData`: ``results``, with the two fields added.
+    """
+    graph = occlusion_graph(results.masks, results.visible_masks, results.invisible_masks)
+    results.occluders = graph.occluders
+    results.depth = graph.depth
+    return results
+
+
 @MODELS.register_module()
 class OcclusionRoIHead(StandardRoIHead):
     """Mask R-CNN's RoI head with amodal, visible and occlusion mask heads (ORCNN).
@@ -177,11 +193,8 @@ class OcclusionRoIHead(StandardRoIHead):
 
     def predict_occlusion_order(self, results: InstanceData) -> InstanceData:
         """Add ``occluders`` ((N, N) bool) and ``depth`` ((N,) long) of the instances of one
-        image, from their pasted binary masks, to ``results`` (see the class docstring)."""
-        graph = occlusion_graph(results.masks, results.visible_masks, results.invisible_masks)
-        results.occluders = graph.occluders
-        results.depth = graph.depth
-        return results
+        image, from their pasted binary masks, to ``results`` (:func:`add_occlusion_order`)."""
+        return add_occlusion_order(results)
 
     def predict_mask(self,
                      x: Tuple[Tensor],

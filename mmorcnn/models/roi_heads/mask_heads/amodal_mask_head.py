@@ -24,7 +24,8 @@ from mmdet.utils import InstanceList, OptConfigType
 # The instance field that holds each kind of mask, in ``gt_instances`` (written by
 # PackAmodalDetInputs) and in ``pred_instances`` alike. Amodal masks live in mmdet's own ``masks``
 # so that every mmdet component that reads ``masks`` works on them.
-MASK_FIELDS = dict(amodal='masks', visible='visible_masks', invisible='invisible_masks')
+MASK_FIELDS = dict(amodal='masks', visible='visible_masks', invisible='invisible_masks',
+                   occluder='occluder_masks')
 
 _DEFAULT_LOSS = dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)
 
@@ -40,7 +41,9 @@ class AmodalMaskHead(FCNMaskHead):
     Mask targets are cropped from the positive RoIs, which are amodal boxes in ORCNN (3.2).
 
     Args:
-        mask_type (str): ``'amodal'``, ``'visible'`` or ``'invisible'``. Defaults to ``'amodal'``.
+        mask_type (str): ``'amodal'``, ``'visible'``, ``'invisible'`` or ``'occluder'`` (the
+            union of the visible masks of the instances that hide part of this one, in
+            ``gt_instances.occluder_masks``). Defaults to ``'amodal'``.
         loss_mask (dict, optional): Config of the mask loss. ``None`` switches this head's loss
             off while the head still predicts (e.g. ORCNN w/o L_V, paper 4.3). Defaults to a
             per-pixel sigmoid cross entropy with weight 1, as in Mask R-CNN.
@@ -140,30 +143,54 @@ def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
                          activate_map: bool = False) -> InstanceList:
     """Paste the masks of several heads on the same boxes in one pass: ``results.<mask_field>``.
 
-    The result is bit for bit what each head's :meth:`FCNMaskHead.predict_by_feat` gives (the
-    amodal head rescaling ``results.bboxes`` in place, the other kinds leaving them untouched),
-    but every box is pasted once for all kinds: mmdet's ``_do_paste_mask`` samples the masks of
-    every kind of a box in one call, with that box's grid.
+    :func:`paste_masks` with each head's ``mask_field`` and ``class_agnostic``.
 
     Args:
         heads (Sequence[AmodalMaskHead]): The heads, each with its ``mask_field`` and
             ``class_agnostic``.
-        mask_preds (Sequence[tuple[Tensor]]): Per head, its logits (n, C, h, w) per image.
+        mask_preds, results_list, batch_img_metas, rcnn_test_cfg, rescale, activate_map: As
+            :func:`paste_masks`.
+
+    Returns:
+        list[:obj:`InstanceData`]: ``results_list`` with each head's (N, H, W) masks.
+    """
+    return paste_masks([(head.mask_field, head.class_agnostic) for head in heads], mask_preds,
+                       results_list, batch_img_metas, rcnn_test_cfg, rescale, activate_map)
+
+
+def paste_masks(kinds: Sequence[Tuple[str, bool]],
+                mask_preds: Sequence[Tuple[Tensor]],
+                results_list: InstanceList,
+                batch_img_metas: List[dict],
+                rcnn_test_cfg: ConfigDict,
+                rescale: bool = False,
+                activate_map: bool = False) -> InstanceList:
+    """Paste several kinds of masks on the same boxes in one pass: ``results.<field>``.
+
+    The result is bit for bit what FCNMaskHead's :meth:`~FCNMaskHead.predict_by_feat` gives for
+    each kind (the amodal kind, field ``masks``, rescaling ``results.bboxes`` in place, the other
+    kinds leaving them untouched), but every box is pasted once for all kinds: mmdet's
+    ``_do_paste_mask`` samples the masks of every kind of a box in one call, with that box's grid.
+
+    Args:
+        kinds (Sequence[tuple[str, bool]]): Per kind, its instance field (``masks``,
+            ``visible_masks``, ...) and whether its logits are class-agnostic (one channel).
+        mask_preds (Sequence[tuple[Tensor]]): Per kind, its logits (n, C, h, w) per image.
         results_list (list[:obj:`InstanceData`]): Detections of every image (``bboxes``,
             ``labels``).
         batch_img_metas (list[dict]): Image meta information (``ori_shape``, ``scale_factor``).
         rcnn_test_cfg (:obj:`ConfigDict`): ``test_cfg`` of the R-CNN (``mask_thr_binary``).
         rescale (bool): Paste at the original image size (rescaling the boxes in place when one
-            head is the amodal head), else at the input size. Defaults to False.
+            kind is the amodal one), else at the input size. Defaults to False.
         activate_map (bool): The logits are probabilities already. Defaults to False.
 
     Returns:
-        list[:obj:`InstanceData`]: ``results_list`` with each head's (N, H, W) masks.
+        list[:obj:`InstanceData`]: ``results_list`` with each kind's (N, H, W) masks.
     """
     assert all(len(preds) == len(results_list) == len(batch_img_metas) for preds in mask_preds)
     threshold = rcnn_test_cfg.mask_thr_binary
     dtype = torch.bool if threshold >= 0 else torch.uint8
-    fields = [head.mask_field for head in heads]
+    fields = [field for field, _ in kinds]
     for img_id, (img_meta, results) in enumerate(zip(batch_img_metas, results_list)):
         bboxes, labels = results.bboxes, results.labels
         device, num = bboxes.device, bboxes.shape[0]
@@ -173,9 +200,9 @@ def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],
                 results[field] = torch.zeros(0, img_h, img_w, device=device, dtype=dtype)
             continue
         probs = []
-        for head, preds in zip(heads, mask_preds):
+        for (_, class_agnostic), preds in zip(kinds, mask_preds):
             kind = bboxes.new_tensor(preds[img_id]) if activate_map else preds[img_id].sigmoid()
-            if not head.class_agnostic:
+            if not class_agnostic:
                 kind = kind[range(num), labels][:, None]
             probs.append(kind)
         probs = torch.cat(probs, dim=1)  # (N, kinds, h, w)

@@ -1,0 +1,308 @@
+"""AISFormer's mask head (AISFormerMaskHead) in its RoI head (AmodalRoIHead)."""
+import copy
+import os.path as osp
+from unittest import TestCase
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config, ConfigDict
+from mmengine.structures import InstanceData
+
+from mmdet.models.roi_heads.mask_heads import FCNMaskHead
+from mmdet.models.task_modules.assigners import AssignResult
+from mmdet.models.task_modules.samplers import SamplingResult
+from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox2roi
+from mmdet.structures.mask import BitmapMasks, mask_target
+
+import mmorcnn  # noqa: F401
+from mmorcnn.models import AISFormerMaskHead
+from mmorcnn.models.roi_heads.mask_heads import AISFORMER_KINDS
+from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features, proposals, roi_head_cfg
+
+CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'aisformer')
+ROI_KEYS = {'loss_cls', 'loss_bbox', 'acc'}
+MASK_LOSSES = {f'loss_{kind}_mask' for kind in AISFORMER_KINDS}
+PREDICTED_FIELDS = ('masks', 'visible_masks', 'invisible_masks')
+FIELD_OF_KIND = dict(occluder='occluder_masks', visible='visible_masks', amodal='masks',
+                     invisible='invisible_masks')
+# the weights of the authors' code
+LOSS_WEIGHTS = dict(occluder=0.25, visible=1.0, amodal=1.0, invisible=0.25)
+TRAIN_CFG = ConfigDict(mask_size=28)
+
+
+def _head_cfg(**mask_head) -> ConfigDict:
+    cfg = ConfigDict(roi_head_cfg('amodal'))
+    cfg.type = 'AmodalRoIHead'
+    cfg.mask_head = ConfigDict(type='AISFormerMaskHead', in_channels=CHANNELS,
+                               conv_out_channels=16, num_classes=NUM_CLASSES,
+                               feedforward_channels=32, **mask_head)
+    return cfg
+
+
+def _build(seed: int = 0, **mask_head):
+    torch.manual_seed(seed)
+    head = MODELS.build(_head_cfg(**mask_head))
+    head.init_weights()
+    return head
+
+
+def _samples(num_gts=(3, 2), seed=0):
+    """data_samples with ``occluder_masks``: a random rectangle per instance (any binary mask
+    differing from the other kinds shows which target a loss uses)."""
+    samples = data_samples(num_gts, seed=seed)
+    rng = np.random.RandomState(seed + 1)
+    for sample in samples:
+        h, w = sample.img_shape
+        masks = np.zeros((len(sample.gt_instances), h, w), np.uint8)
+        for mask in masks:
+            x1, y1 = rng.randint(0, w // 2, 2)
+            mask[y1:y1 + rng.randint(8, h // 2), x1:x1 + rng.randint(8, w // 2)] = 1
+        sample.gt_instances.occluder_masks = BitmapMasks(masks, h, w)
+    return samples
+
+
+def _gt_and_sampling(size: int = 32):
+    """One image with three GT instances whose four kinds of masks all differ, each GT box a
+    positive RoI."""
+    boxes = [[2, 2, 20, 20], [10, 6, 30, 26], [4, 14, 24, 30]]
+    amodal, visible, occluder = (np.zeros((3, size, size), np.uint8) for _ in range(3))
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        amodal[i, y1:y2, x1:x2] = 1
+        visible[i, y1:y2, x1:(x1 + x2) // 2] = 1
+        occluder[i, y1 - 2:(y1 + y2) // 2, (x1 + x2) // 2:x2 + 2] = 1
+    gt = InstanceData(
+        bboxes=torch.tensor(boxes, dtype=torch.float32), labels=torch.tensor([0, 1, 2]),
+        **{field: BitmapMasks(masks, size, size) for field, masks in (
+            ('masks', amodal), ('visible_masks', visible), ('invisible_masks', amodal - visible),
+            ('occluder_masks', occluder))})
+    priors = torch.cat([gt.bboxes, torch.tensor([[0., 0., 4., 4.]])])
+    sampling = SamplingResult(
+        pos_inds=torch.tensor([0, 1, 2]),
+        neg_inds=torch.tensor([3]),
+        priors=priors,
+        gt_bboxes=gt.bboxes,
+        assign_result=AssignResult(num_gts=3, gt_inds=torch.tensor([1, 2, 3, 0]),
+                                   max_overlaps=torch.tensor([1., 1., 1., 0.]),
+                                   labels=torch.tensor([0, 1, 2, -1])),
+        gt_flags=torch.zeros(4, dtype=torch.uint8))
+    return gt, sampling
+
+
+def _loss(head, samples, feats=None, seed=0):
+    feats = features(len(samples)) if feats is None else feats
+    torch.manual_seed(seed)  # the RoI sampler draws at random
+    return head.loss(feats, proposals(samples), samples)
+
+
+def _predict(head, num_gts=(3, 2), rescale=True, scale_factor=(1.0, 1.0), boxes=None):
+    samples = data_samples(num_gts, scale_factor=scale_factor)
+    head.eval()
+    with torch.no_grad():
+        return head.predict(features(len(num_gts)), proposals(samples, boxes=boxes), samples,
+                            rescale=rescale)
+
+
+class TestAISFormerMaskHead(TestCase):
+
+    def test_four_logit_maps_per_roi_at_twice_the_roi_size(self):
+        head = _build().mask_head
+        for num in (5, 1, 0):
+            with self.subTest(num=num):
+                logits = head(torch.rand(num, CHANNELS, 14, 14))
+                self.assertEqual(logits.shape, (num, len(AISFORMER_KINDS), 28, 28))
+        self.assertEqual(AISFORMER_KINDS, ('occluder', 'visible', 'amodal', 'invisible'))
+
+    def test_roi_size_sets_the_mask_size(self):
+        torch.manual_seed(0)
+        head = AISFormerMaskHead(in_channels=4, conv_out_channels=8, roi_feat_size=7,
+                                 feedforward_channels=16)
+        self.assertEqual(head(torch.rand(2, 4, 7, 7)).shape, (2, 4, 14, 14))
+
+    def test_masks_are_dot_products_of_query_and_pixel_embeddings(self):
+        """Each RoI's four logit maps are linear in its pixel embeddings: they span at most
+        the embedding size, and the four kinds differ."""
+        head = _build().mask_head.eval()
+        logits = head(torch.rand(3, CHANNELS, 14, 14))
+        for roi in logits:
+            self.assertEqual(torch.linalg.matrix_rank(roi.flatten(1)).item(), 4)
+        self.assertFalse(torch.allclose(logits[:, 1], logits[:, 2]))
+
+    def test_class_agnostic_and_upsampling_are_fixed(self):
+        for key, value in (('class_agnostic', False), ('upsample_cfg', dict(type='bilinear'))):
+            with self.subTest(key=key), self.assertRaisesRegex(ValueError, key):
+                AISFormerMaskHead(in_channels=4, conv_out_channels=8, **{key: value})
+        self.assertTrue(_build().mask_head.class_agnostic)
+
+    def test_transformer_layers_and_queries(self):
+        head = _build(num_encoder_layers=2, num_decoder_layers=3, num_heads=4).mask_head
+        self.assertEqual(len(head.encoder.layers), 2)
+        self.assertEqual(len(head.decoder.layers), 3)
+        self.assertEqual(head.encoder.layers[0].self_attn.num_heads, 4)
+        self.assertEqual(head.query_embed.weight.shape, (3, 16))  # occluder, visible, amodal
+        self.assertEqual(head(torch.rand(2, CHANNELS, 14, 14)).shape, (2, 4, 28, 28))
+
+
+class TestAISFormerLosses(TestCase):
+
+    def test_one_loss_per_kind_on_one_batch(self):
+        losses = _loss(_build(), _samples())
+        self.assertEqual(set(losses), ROI_KEYS | MASK_LOSSES)
+        for key in MASK_LOSSES:
+            self.assertTrue(torch.isfinite(losses[key]).all(), key)
+            self.assertGreater(losses[key].item(), 0, key)
+
+    def test_each_loss_is_the_bce_against_its_own_target(self):
+        """Recomputed from the logits and mmdet's mask_target on each kind's GT field: each
+        loss learns from its own masks, with the authors' weights."""
+        head = _build().mask_head.eval()  # no dropout
+        gt, sampling = _gt_and_sampling()
+        logits = head(torch.rand(3, CHANNELS, 14, 14))
+        losses = head.loss_and_target(logits, [sampling], [gt], TRAIN_CFG)['loss_mask']
+        self.assertEqual(set(losses), MASK_LOSSES)
+        for k, kind in enumerate(AISFORMER_KINDS):
+            targets = mask_target([sampling.pos_priors], [sampling.pos_assigned_gt_inds],
+                                  [gt[FIELD_OF_KIND[kind]]], TRAIN_CFG)
+            self.assertGreater(targets.sum().item(), 0, kind)
+            expected = F.binary_cross_entropy_with_logits(logits[:, k], targets)[None]  # as mmdet
+            torch.testing.assert_close(losses[f'loss_{kind}_mask'],
+                                       expected * LOSS_WEIGHTS[kind], msg=kind)
+
+    def test_changing_one_target_changes_only_its_loss(self):
+        head = _build(dropout=0.0)
+        samples = _samples()
+        base = _loss(head, samples)
+        changed = copy.deepcopy(samples)
+        for sample in changed:
+            gt = sample.gt_instances
+            gt.occluder_masks = BitmapMasks(1 - gt.occluder_masks.masks, *sample.img_shape)
+        losses = _loss(head, changed)
+        for key in MASK_LOSSES:
+            if key == 'loss_occluder_mask':
+                self.assertNotAlmostEqual(losses[key].item(), base[key].item(), places=4)
+            else:
+                torch.testing.assert_close(losses[key], base[key], msg=key)
+
+    def test_a_loss_set_to_none_is_switched_off(self):
+        for kind in AISFORMER_KINDS:
+            with self.subTest(kind=kind):
+                key = 'loss_mask' if kind == 'amodal' else f'loss_{kind}_mask'
+                losses = _loss(_build(**{key: None}), _samples())
+                self.assertEqual(set(losses), ROI_KEYS | (MASK_LOSSES - {f'loss_{kind}_mask'}))
+
+    def test_loss_weights_scale_each_loss(self):
+        base = _loss(_build(dropout=0.0), _samples())
+        weights = dict(occluder=2.0, visible=0.5, amodal=3.0, invisible=1.5)
+        cfg = {('loss_mask' if kind == 'amodal' else f'loss_{kind}_mask'):
+               dict(type='CrossEntropyLoss', use_mask=True, loss_weight=weight)
+               for kind, weight in weights.items()}
+        losses = _loss(_build(dropout=0.0, **cfg), _samples())
+        for kind, weight in weights.items():
+            key = f'loss_{kind}_mask'
+            torch.testing.assert_close(losses[key], base[key] / LOSS_WEIGHTS[kind] * weight)
+
+    def test_missing_occluder_masks_name_the_field(self):
+        with self.assertRaisesRegex(KeyError, 'occluder_masks'):
+            _loss(_build(), data_samples((3, 2)))
+        losses = _loss(_build(loss_occluder_mask=None), data_samples((3, 2)))
+        self.assertNotIn('loss_occluder_mask', losses)
+
+    def test_gradients_reach_every_branch(self):
+        head = _build()
+        samples = _samples()
+        feats = tuple(f.requires_grad_() for f in features(len(samples)))
+        losses = _loss(head, samples, feats)
+        mask_head = head.mask_head
+        branches = dict(convs=mask_head.convs, deconv=mask_head.upsample,
+                        positional_encoding=mask_head.positional_encoding,
+                        encoder=mask_head.encoder, queries=mask_head.query_embed,
+                        decoder=mask_head.decoder, mask_embed=mask_head.mask_embed,
+                        invisible_embed=mask_head.invisible_embed,
+                        pixel_embed=torch.nn.ModuleList([mask_head.pixel_norm,
+                                                         mask_head.pixel_embed]))
+        for kind in AISFORMER_KINDS:
+            key = f'loss_{kind}_mask'
+            for name, module in branches.items():
+                params = list(module.parameters())
+                grads = torch.autograd.grad(losses[key], params, retain_graph=True,
+                                            allow_unused=True)
+                reached = any(g is not None and g.abs().sum() > 0 for g in grads)
+                # 3.4: only the invisible mask is computed from the invisible embedding
+                self.assertEqual(reached, name != 'invisible_embed' or kind == 'invisible',
+                                 f'{key} -> {name}')
+            feat_grads = torch.autograd.grad(losses[key], feats, retain_graph=True,
+                                             allow_unused=True)
+            self.assertTrue(any(g is not None and g.abs().sum() > 0 for g in feat_grads), key)
+        total = sum(losses[key] for key in MASK_LOSSES)
+        grads = torch.autograd.grad(total, list(mask_head.parameters()), allow_unused=True)
+        unreached = [name for (name, _), g in zip(mask_head.named_parameters(), grads)
+                     if g is None or g.abs().sum() == 0]
+        # As in DETR, the decoder starts from zero targets (the queries are positional
+        # embeddings), so the first layer's self-attention adds only its biases, zero at init.
+        self.assertEqual(unreached, ['decoder.layers.0.self_attn.attn.in_proj_weight',
+                                     'decoder.layers.0.self_attn.attn.out_proj.weight',
+                                     'decoder.layers.0.norms.0.weight'])
+
+    def test_batches_without_positive_rois(self):
+        head = _build()
+        losses = _loss(head, _samples((0, 0)))
+        for key in MASK_LOSSES:
+            self.assertEqual(losses[key].item(), 0)
+        sum(v.sum() for k, v in losses.items() if k.startswith('loss')).backward()
+
+
+class TestAmodalRoIHeadPrediction(TestCase):
+
+    def test_predictions_carry_amodal_visible_invisible_masks_at_the_original_size(self):
+        results = _predict(_build(), rescale=True, scale_factor=(2.0, 2.0))
+        for res in results:
+            n = len(res)
+            self.assertGreater(n, 0)
+            for field in PREDICTED_FIELDS:
+                self.assertEqual(res[field].shape, (n, 32, 32), field)
+                self.assertEqual(res[field].dtype, torch.bool)
+            self.assertNotIn('occluder_masks', res)
+            self.assertEqual(res.occluders.shape, (n, n))
+            self.assertEqual(res.depth.shape, (n, ))
+
+    def test_each_kind_is_its_own_logit_map_pasted(self):
+        """Pasting each kind's logits on its own with the mmdet paste gives the same masks."""
+        head = _build()
+        head.eval()
+        samples = data_samples((3, 2), scale_factor=(2.0, 1.5))
+        x, metas = features(2), [sample.metainfo for sample in samples]
+        with torch.no_grad():
+            detections = head.predict_bbox(x, metas, proposals(samples), head.test_cfg,
+                                           rescale=False)
+            num = [len(res) for res in detections]
+            logits = head._mask_forward(x, bbox2roi([res.bboxes for res in detections]))
+            logits = logits['mask_preds'].split(num)
+            results = head.predict_mask(x, metas, copy.deepcopy(detections), rescale=True)
+            for kind, field in (('amodal', 'masks'), ('visible', 'visible_masks'),
+                                ('invisible', 'invisible_masks')):
+                one = copy.deepcopy(detections)
+                FCNMaskHead.predict_by_feat(
+                    head.mask_head, tuple(AISFormerMaskHead.logits_of(p, kind) for p in logits),
+                    one, metas, head.test_cfg, rescale=True)
+                for res, ref in zip(results, one):
+                    self.assertTrue(torch.equal(res[field], ref.masks), kind)
+                    self.assertTrue(torch.equal(res.bboxes, ref.bboxes))
+
+    def test_no_detections_give_empty_masks_of_every_kind(self):
+        head = _build()
+        for boxes in ([torch.zeros(0, 4), torch.zeros(0, 4)],
+                      [torch.tensor([[2., 2., 30., 30.]]), torch.zeros(0, 4)]):
+            results = _predict(head, boxes=boxes, scale_factor=(2.0, 2.0))
+            self.assertEqual(len(results[1]), 0)
+            for field in PREDICTED_FIELDS:
+                self.assertEqual(results[1][field].shape, (0, 32, 32), field)
+
+    def test_occlusion_order_can_be_switched_off(self):
+        cfg = _head_cfg()
+        cfg.test_cfg.occlusion_order = False
+        head = MODELS.build(cfg)
+        head.init_weights()
+        for res in _predict(head):
+            self.assertNotIn('occluders', res)
+            self.assertIn('invisible_masks', res)
