@@ -327,8 +327,9 @@ def parse_amodal_annotation(ann: dict,
         dict: ``id``, ``image_id``, ``category_id``, ``iscrowd``, ``bbox`` (``[x, y, w, h]`` of
         the amodal mask), ``area`` (pixels of the amodal mask), ``occlude_rate`` (the file's
         value, else invisible area / amodal area), ``amodal`` / ``visible`` / ``invisible``
-        (compressed RLEs of the image size, ``counts`` a ``str``), plus ``order`` /
-        ``occluder_ids`` / ``isstuff`` when the annotation has them, and ``repairs`` (what was
+        (compressed RLEs of the image size, ``counts`` a ``str``), plus ``stated_area`` (the
+        file's ``area``), ``order`` / ``occluder_ids`` / ``isstuff`` when the annotation has
+        them, and ``repairs`` (what was
         repaired, see the module docstring) when something was. A missing ``visible_mask``
         means fully visible (or amodal AND NOT invisible when only ``invisible_mask`` is
         given); a missing ``invisible_mask`` is derived as amodal AND NOT visible.
@@ -336,11 +337,11 @@ def parse_amodal_annotation(ann: dict,
     Raises:
         AmodalAnnotationError: an annotation that is no object; an ``id`` or ``category_id``
             that is no integer, an unknown category id; a flag (``iscrowd``, ``isstuff``) that
-            is not 0 / 1, an ``occlude_rate`` that is no number in [0, 1], an ``order`` or
-            ``occluder_ids`` of the wrong type; a missing, malformed or empty amodal
-            segmentation, a malformed visible / invisible mask (see
-            :mod:`~mmorcnn.structures.mask_utils`), one more than ``visible_tolerance``
-            outside the amodal mask.
+            is not 0 / 1, an ``occlude_rate`` that is no number in [0, 1], an ``area`` that is
+            no finite number >= 0, an ``order`` or ``occluder_ids`` of the wrong type; a
+            missing, malformed or empty amodal segmentation, a malformed visible / invisible
+            mask (see :mod:`~mmorcnn.structures.mask_utils`), one more than
+            ``visible_tolerance`` outside the amodal mask.
     """
     image_id = img_info['id']
     ann_id = ann.get('id') if isinstance(ann, dict) else None
@@ -368,6 +369,10 @@ def parse_amodal_annotation(ann: dict,
         if occlude_rate is not None and (not is_number(occlude_rate)
                                          or not 0 <= occlude_rate <= 1):
             raise FormatError(f"'occlude_rate' must be a number in [0, 1], not {occlude_rate!r}")
+        stated_area = ann.get('area')
+        if stated_area is not None and (not is_number(stated_area)
+                                        or not 0 <= stated_area < float('inf')):
+            raise FormatError(f"'area' must be a finite number >= 0, not {stated_area!r}")
         segm = ann.get('segmentation')
         if segm is None:
             raise FormatError("no 'segmentation' (the amodal mask)")
@@ -407,6 +412,8 @@ def parse_amodal_annotation(ann: dict,
         amodal=amodal,
         visible=visible,
         invisible=invisible)
+    if stated_area is not None:  # COCO's size bins read the file's value, as pycocotools does
+        parsed['stated_area'] = float(stated_area)
     for key in PASSTHROUGH_KEYS:
         if ann.get(key) is not None:
             parsed[key] = ann[key]

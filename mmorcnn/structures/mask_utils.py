@@ -370,19 +370,44 @@ def masks_to_rles(masks: np.ndarray) -> List[dict]:
     return [to_json_rle(r) for r in encoded]
 
 
-def _bytes_rles(rles: Sequence[dict]) -> List[dict]:
+def bytes_rles(rles: Sequence[dict]) -> List[dict]:
+    """The RLEs with ``bytes`` counts, as pycocotools' C routines read them; those that already
+    have them are passed on as they are, so a caller that converts a list once can hand it to
+    several of the functions below without further copies."""
     out = []
     for r in rles:
         c = r['counts']
-        out.append({'size': r['size'], 'counts': c.encode('ascii') if isinstance(c, str) else c})
+        out.append({'size': r['size'], 'counts': c.encode('ascii')} if isinstance(c, str) else r)
     return out
+
+
+#: pycocotools' ``area`` sizes its temporary array with a uint8, so it takes at most 255 RLEs a
+#: call under numpy 2 (more raise an OverflowError).
+_AREA_CHUNK = 255
+
+
+def _areas_of_bytes_rles(rles: List[dict]) -> np.ndarray:
+    if not rles:
+        return np.zeros(0)
+    return np.concatenate([maskUtils.area(rles[i:i + _AREA_CHUNK]).astype(np.float64)
+                           for i in range(0, len(rles), _AREA_CHUNK)])
 
 
 def rle_area(rles: Sequence[dict]) -> np.ndarray:
     """Pixel areas of RLEs as a float64 array."""
-    if len(rles) == 0:
-        return np.zeros(0)
-    return maskUtils.area(_bytes_rles(rles)).astype(np.float64)
+    return _areas_of_bytes_rles(bytes_rles(rles))
+
+
+def rle_intersection_areas(a: Sequence[dict], b: Sequence[dict]) -> np.ndarray:
+    """``|a[i] AND b[i]|`` for two equally long lists of RLEs (each pair of one size), float64.
+
+    One pycocotools merge per pair, in its C code.
+    """
+    if len(a) != len(b):
+        raise ValueError(f'{len(a)} and {len(b)} RLEs: the lists must pair up')
+    merged = [maskUtils.merge([x, y], intersect=True)
+              for x, y in zip(bytes_rles(a), bytes_rles(b))]
+    return _areas_of_bytes_rles(merged)
 
 
 def rle_iou(dt: Sequence[dict], gt: Sequence[dict],
@@ -394,7 +419,7 @@ def rle_iou(dt: Sequence[dict], gt: Sequence[dict],
     if len(dt) == 0 or len(gt) == 0:
         return np.zeros((len(dt), len(gt)))
     crowd = [0] * len(gt) if iscrowd is None else [int(c) for c in iscrowd]
-    return np.asarray(maskUtils.iou(_bytes_rles(dt), _bytes_rles(gt), crowd), dtype=np.float64)
+    return np.asarray(maskUtils.iou(bytes_rles(dt), bytes_rles(gt), crowd), dtype=np.float64)
 
 
 def rle_complement(rle: dict) -> dict:
@@ -410,7 +435,7 @@ def rle_complement(rle: dict) -> dict:
 
 def rle_intersect(a: dict, b: dict) -> dict:
     """``a AND b`` for two RLEs of the same size."""
-    return to_json_rle(maskUtils.merge(_bytes_rles([a, b]), intersect=True))
+    return to_json_rle(maskUtils.merge(bytes_rles([a, b]), intersect=True))
 
 
 def rle_and_not(a: dict, b: dict) -> dict:
@@ -420,7 +445,7 @@ def rle_and_not(a: dict, b: dict) -> dict:
 
 def rle_to_bbox(rle: dict) -> List[float]:
     """COCO ``[x, y, w, h]`` box of an RLE."""
-    return [float(v) for v in maskUtils.toBbox(_bytes_rles([rle])[0])]
+    return [float(v) for v in maskUtils.toBbox(bytes_rles([rle])[0])]
 
 
 def rle_is_and_not(rle: dict, a: dict, b: dict) -> bool:
@@ -432,7 +457,7 @@ def rle_is_and_not(rle: dict, a: dict, b: dict) -> bool:
     if not [int(s) for s in rle['size']] == [int(s) for s in a['size']] == \
             [int(s) for s in b['size']]:
         return False
-    c, a, b = _bytes_rles([rle, a, b])
+    c, a, b = bytes_rles([rle, a, b])
     area_c, area_a, c_and_b, c_and_a, a_and_b = maskUtils.area([
         c, a,
         maskUtils.merge([c, b], intersect=True),

@@ -24,7 +24,7 @@ import numpy as np
 import pycocotools.mask as maskUtils
 import torch
 
-from .mask_utils import _bytes_rles, rle_area
+from .mask_utils import bytes_rles, rle_area
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
@@ -127,7 +127,7 @@ def rle_occlusion_overlaps(visible: Sequence[dict], invisible: Sequence[dict]) -
     if n == 0:
         return np.zeros((0, 0), np.int64)
 
-    vis, inv = _bytes_rles(visible), _bytes_rles(invisible)
+    vis, inv = bytes_rles(visible), bytes_rles(invisible)
     iou = np.asarray(maskUtils.iou(inv, vis, [0] * n), dtype=np.float64).reshape(n, n)
     total = maskUtils.area(inv).astype(np.float64)[:, None] + \
         maskUtils.area(vis).astype(np.float64)[None, :]

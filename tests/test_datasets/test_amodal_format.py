@@ -51,6 +51,19 @@ class TestParseAmodalAnnotation:
         ann = dict(coco_dict['annotations'][0], occlude_rate=0.5)
         assert parse(ann)['occlude_rate'] == 0.5
 
+    def test_stated_area_is_kept_beside_the_mask_area(self, coco_dict):
+        ann = dict(coco_dict['annotations'][0], area=1234.5)
+        parsed = parse(ann)
+        assert (parsed['stated_area'], parsed['area']) == (1234.5, 500.0)
+        assert 'stated_area' not in parse(dict(ann, area=None))
+
+    @pytest.mark.parametrize('area', ['500', -1, float('nan'), float('inf'), True])
+    def test_bad_area_names_file_image_and_annotation(self, coco_dict, area):
+        ann = dict(coco_dict['annotations'][0], area=area)
+        with pytest.raises(AmodalAnnotationError,
+                           match=r"ann\.json.*image 1.*annotation 1.*'area'"):
+            parse(ann)
+
     def test_polygon_leaving_the_image_is_clipped_to_it(self):
         ann = dict(id=1, category_id=3, segmentation=[[-10, -10, 10, -10, 10, 10, -10, 10]])
         parsed = parse(ann)

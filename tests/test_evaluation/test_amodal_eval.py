@@ -10,7 +10,7 @@ from mmengine.logging import MMLogger
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from mmorcnn.evaluation.functional import (AmodalDetections, amodal_metric_keys,
+from mmorcnn.evaluation.functional import (SIZE_BINS, AmodalDetections, amodal_metric_keys,
                                            evaluate_amodal)
 from mmorcnn.evaluation.functional.amodal_table import format_amodal_table
 from mmorcnn.evaluation.functional.occlusion_order_eval import ORDER_KEYS
@@ -212,8 +212,16 @@ class TestEdgeCases(TestCase):
         none = AmodalDetections.from_json([])
         metrics = evaluate_amodal(anns, cats, none, logger=silent()).metrics
         self.assertEqual(set(metrics), set(amodal_metric_keys()))
-        # order_acc / order_F1: this ground truth has no occluder_ids, so -1 (their own tests)
-        self.assertTrue(all(v == 0 for k, v in metrics.items() if k not in ORDER_KEYS), metrics)
+        # order_acc / order_F1: this ground truth has no occluder_ids, so -1 (their own tests);
+        # a COCO size bin without any object is -1 (no object of 96 x 96 pixels fits these
+        # 40 x 48 images)
+        areas = [a['area'] for img_anns in anns.values() for a in img_anns if not a['iscrowd']]
+        sizes = {f'AP_A_{k}': -1. if not any(lo <= a <= hi for a in areas) else 0.
+                 for k, (lo, hi) in zip('sml', SIZE_BINS.values())}
+        self.assertEqual(sizes['AP_A_l'], -1)
+        self.assertEqual({k: metrics[k] for k in sizes}, sizes)
+        self.assertTrue(all(v == 0 for k, v in metrics.items()
+                            if k not in ORDER_KEYS and k not in sizes), metrics)
 
     def test_no_occluded_object_reports_minus_one_with_warning(self):
         anns, _, cats, dets = random_scene(41, num_images=6, occluded=False)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_complement,
-                                           rle_intersect, rle_is_and_not, rle_to_mask,
-                                           rles_to_masks)
+from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_area, rle_complement,
+                                           rle_intersect, rle_intersection_areas,
+                                           rle_is_and_not, rle_to_mask, rles_to_masks)
 
 SHAPES = [(1, 1), (5, 7), (40, 60), (120, 333)]
 
@@ -52,3 +52,16 @@ def test_rles_to_masks_stacks_the_decoded_masks(shape):
     assert stack.dtype == np.uint8 and stack.flags.c_contiguous
     np.testing.assert_array_equal(stack, masks)
     assert rles_to_masks([], *shape).shape == (0, *shape)
+
+
+def test_areas_of_many_rles_are_their_pixel_counts():
+    """pycocotools' area takes at most 255 RLEs a call under numpy 2; more are chunked."""
+    rng = np.random.default_rng(5)
+    a = [(rng.random((9, 11)) < rng.random()).astype(np.uint8) for _ in range(600)]
+    b = [(rng.random((9, 11)) < 0.5).astype(np.uint8) for _ in range(600)]
+    np.testing.assert_array_equal(rle_area([mask_to_rle(m) for m in a]),
+                                  [m.sum() for m in a])
+    np.testing.assert_array_equal(
+        rle_intersection_areas([mask_to_rle(m) for m in a], [mask_to_rle(m) for m in b]),
+        [(x & y).sum() for x, y in zip(a, b)])
+    assert rle_area([]).shape == (0,)

@@ -43,6 +43,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='report things / stuff (auto: when the GT has isstuff)')
     parser.add_argument('--no-occlusion-levels', action='store_true',
                         help='leave out the none / partial / heavy breakdown')
+    parser.add_argument('--no-literature-protocols', action='store_true',
+                        help='leave out the keys of the later literature (occ15_AP_A, ..., '
+                        'AP_A_s, ..., occ_AP_IV, occ_AP_IV75)')
     parser.add_argument('--on-error', choices=['raise', 'skip'], default='raise',
                         help='how bad annotations are treated (default raise)')
     parser.add_argument('--prefix', default='amodal', help='prefix of the keys in --out')
@@ -63,7 +66,9 @@ def main(argv=None) -> dict:
         gt.anns_by_image, gt.categories, detections, class_agnostic=args.class_agnostic,
         max_dets=args.max_dets,
         things_stuff={'auto': None, 'on': True, 'off': False}[args.things_stuff],
-        occlusion_levels=not args.no_occlusion_levels, classwise=args.classwise, logger=logger)
+        occlusion_levels=not args.no_occlusion_levels,
+        literature_protocols=not args.no_literature_protocols, classwise=args.classwise,
+        logger=logger)
     logger.info(f'evaluated in {time.perf_counter() - start:.2f} s')
     metrics = {f'{args.prefix}/{k}': v for k, v in report_amodal(evaluation, logger).items()}
     if args.out:

@@ -24,9 +24,29 @@ several kinds of IoU and several ground-truth subsets:
   therefore holds the barely occluded objects too. Things and stuff both take part, as in
   amodalAPI with ``onlyThings=0``.
 
-In every subset, ground truth outside it is ignored and unmatched detections stay false
+In these subsets, ground truth outside it is ignored and unmatched detections stay false
 positives, as in amodalAPI. amodalAPI itself is class-agnostic (one category); with
 ``class_agnostic=False`` the same subsets are evaluated per category.
+
+The protocols of the later literature (``literature_protocols``), each exactly pycocotools'
+``COCOeval(..., 'segm')`` configured as the codebase that introduced it configures it:
+
+* AISFormer / VRSP-Net occlusion bins ``occ15_AP_*``, ``occ25_AP_*``, ``occ40_AP_*`` for ``A``
+  and ``V`` (their APs / APm / APl): their modified pycocotools replaces each ground truth's
+  ``area`` by its visible fraction ``1 - occlude_rate`` and each detection's by ``|A AND V| /
+  |A|`` of its predicted amodal and visible masks, with the area ranges of
+  :data:`VISIBLE_FRACTION_BINS`. As COCOeval does with areas, ground truth outside the closed
+  range is ignored, and a detection outside it is ignored when it matches nothing (a detection
+  with an empty amodal mask has no visible fraction, NaN, and is never outside, as in
+  pycocotools);
+* COCO's size bins ``AP_A_s``, ``AP_A_m``, ``AP_A_l`` (:data:`SIZE_BINS`) on the amodal masks:
+  the ground truth's ``area`` as the file states it, a detection's amodal mask area (pycocotools'
+  ``loadRes`` of a segm results list without boxes), the same ignoring rule;
+* aistron's "occluded" AP ``occ_AP_IV`` (IoU 0.50:0.95) and ``occ_AP_IV75``: COCO AP on the
+  invisible masks over the ground truth and the detections with a non-empty invisible mask (the
+  others are left out: a detection after the ``max_dets`` cut, as aistron's ``evaluateImg``
+  drops them after it; a ground truth is ignored, which is the same as leaving it out since an
+  empty mask has IoU 0 with everything). Unlike ``occ_AP_IV50`` it has no removal rule.
 
 ``order_acc`` and ``order_F1`` (:mod:`.occlusion_order_eval`) score the occlusion relations of
 the detections matched by the AP_A matching at IoU 0.5 against the ground truth's
@@ -47,7 +67,7 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, U
 import numpy as np
 from mmengine.logging import print_log
 
-from mmorcnn.structures.mask_utils import rle_iou
+from mmorcnn.structures.mask_utils import bytes_rles, rle_area, rle_intersection_areas, rle_iou
 from .amodal_results import AmodalDetections
 from .coco_matching import MATCHED, MatchRows, accumulate_precision_recall, match_detections
 from .occlusion_order_eval import ORDER_IOU_THR, ORDER_KEYS, evaluate_occlusion_order
@@ -66,13 +86,23 @@ REMOVE_IOU_THR = 0.5
 OCCLUSION_LEVELS = {'none': (0., 0.00001), 'partial': (0.00001, 0.25), 'heavy': (0.25, 1.)}
 #: The rate that ends the partial level and starts the heavy one (both include it).
 PARTIAL_MAX = OCCLUSION_LEVELS['partial'][1]
+#: AISFormer / VRSP-Net occlusion bins (their pycocotools' ``areaRng`` [0, .85], [0, .75],
+#: [0, .6] on visible fractions): closed ranges of the visible fraction, ``1 - occlude_rate`` for
+#: the ground truth and ``|A AND V| / |A|`` for a detection. ``occ15`` holds the objects at
+#: least 15 % occluded.
+VISIBLE_FRACTION_BINS = {'occ15': (0., .85), 'occ25': (0., .75), 'occ40': (0., .6)}
+#: COCO's size bins (pycocotools ``Params.areaRng``): closed ranges of the amodal area in pixels.
+SIZE_BINS = {'small': (0 ** 2, 32 ** 2), 'medium': (32 ** 2, 96 ** 2), 'large': (96 ** 2, 1e5 ** 2)}
+#: The subset of aistron's "occluded" AP: ground truth and detections with an invisible mask.
+NONEMPTY_INVISIBLE = 'nonempty_invisible'
 
 # The kinds of IoU, rows of the pair IoU array.
 _IOU_KINDS = ('A', 'V', 'AV', 'IV')
 # Subsets of ground truth and the key prefix of each.
 _SUBSET_PREFIX = {
     'all': '', 'occluded': 'occ_', 'things': 'things_', 'stuff': 'stuff_', 'none': 'none_',
-    'partial': 'partial_', 'heavy': 'heavy_'
+    'partial': 'partial_', 'heavy': 'heavy_', NONEMPTY_INVISIBLE: 'nonempty_',
+    **{name: f'{name}_' for name in VISIBLE_FRACTION_BINS}
 }
 
 
@@ -85,6 +115,8 @@ class _Evaluation(NamedTuple):
 
     @property
     def name(self) -> str:
+        if self.subset in SIZE_BINS:
+            return f'{self.measure}_{self.subset[0]}'
         return f'{_SUBSET_PREFIX[self.subset]}{self.measure}'
 
 
@@ -122,6 +154,12 @@ def _mean_valid(values: np.ndarray) -> float:
 
 def _keys_of(ev: _Evaluation) -> Dict[str, tuple]:
     """Result keys of an evaluation and how each is read: ('AP' | 'AR', threshold or None)."""
+    if ev.subset in SIZE_BINS:
+        return {f'AP_{ev.name}': ('AP', None)}
+    if ev.subset in VISIBLE_FRACTION_BINS:
+        return {f'{ev.subset}_AP_{ev.measure}': ('AP', None)}
+    if ev.subset == NONEMPTY_INVISIBLE:
+        return {'occ_AP_IV': ('AP', None), 'occ_AP_IV75': ('AP', .75)}
     prefix = _SUBSET_PREFIX[ev.subset]
     if ev.measure == 'IV':
         return {f'{prefix}AP_IV{int(round(IV_IOU_THR * 100))}': ('AP', None)}
@@ -135,7 +173,8 @@ def _keys_of(ev: _Evaluation) -> Dict[str, tuple]:
     return {f'{prefix}AP_{ev.measure}': ('AP', None), f'{prefix}AR_{ev.measure}': ('AR', None)}
 
 
-def _evaluations(things_stuff: bool, occlusion_levels: bool) -> List[_Evaluation]:
+def _evaluations(things_stuff: bool, occlusion_levels: bool,
+                 literature_protocols: bool) -> List[_Evaluation]:
     evs = [_Evaluation('all', m, IOU_THRS) for m in ('AV', 'A', 'V')]
     evs += [
         _Evaluation('occluded', 'AV', IOU_THRS),
@@ -147,29 +186,62 @@ def _evaluations(things_stuff: bool, occlusion_levels: bool) -> List[_Evaluation
         evs += [_Evaluation(s, 'A', IOU_THRS) for s in ('things', 'stuff')]
     if occlusion_levels:
         evs += [_Evaluation(s, 'A', IOU_THRS) for s in ('none', 'partial', 'heavy')]
+    if literature_protocols:
+        evs += [_Evaluation(b, m, IOU_THRS) for m in ('A', 'V') for b in VISIBLE_FRACTION_BINS]
+        evs += [_Evaluation(s, 'A', IOU_THRS) for s in SIZE_BINS]
+        evs.append(_Evaluation(NONEMPTY_INVISIBLE, 'IV', IOU_THRS))
     return evs
 
 
-def amodal_metric_keys(things_stuff: bool = False, occlusion_levels: bool = True) -> List[str]:
+def amodal_metric_keys(things_stuff: bool = False, occlusion_levels: bool = True,
+                       literature_protocols: bool = True) -> List[str]:
     """The result keys :func:`evaluate_amodal` returns, in order (without ``amodal/``)."""
-    return [k for ev in _evaluations(things_stuff, occlusion_levels)
+    return [k for ev in _evaluations(things_stuff, occlusion_levels, literature_protocols)
             for k in _keys_of(ev)] + list(ORDER_KEYS)
 
 
-def _gt_ignore(subset: str, crowd: np.ndarray, occlude_rate: np.ndarray,
-               isstuff: Optional[np.ndarray]) -> np.ndarray:
+def _outside_range(values: np.ndarray, bounds: Tuple[float, float]) -> np.ndarray:
+    """COCOeval's (and amodalAPI's) range test ``value < lo or value > hi``: closed ranges, and
+    NaN is never outside."""
+    low, high = bounds
+    return (values < low) | (values > high)
+
+
+class _DetectionAreas(NamedTuple):
+    """What the literature protocols read of each detection (in :class:`_FlatDetections`
+    order)."""
+    amodal: np.ndarray  # |A| in pixels
+    visible_fraction: np.ndarray  # |A AND V| / |A|, NaN for an empty amodal mask
+    invisible: np.ndarray  # |IV| in pixels
+
+
+def _gt_ignore(subset: str, gt: '_FlatGroundTruth') -> np.ndarray:
     if subset == 'all':
-        outside = np.zeros_like(crowd)
+        outside = np.zeros_like(gt.crowd)
     elif subset == 'occluded':
-        outside = occlude_rate == 0
+        outside = gt.occlude_rate == 0
     elif subset == 'things':
-        outside = isstuff
+        outside = gt.isstuff
     elif subset == 'stuff':
-        outside = ~isstuff
-    else:  # an occlusion level, amodalAPI's test: rate < lo or rate > hi is ignored
-        low, high = OCCLUSION_LEVELS[subset]
-        outside = (occlude_rate < low) | (occlude_rate > high)
-    return crowd | outside
+        outside = ~gt.isstuff
+    elif subset in OCCLUSION_LEVELS:  # amodalAPI's test on the stated rate
+        outside = _outside_range(gt.occlude_rate, OCCLUSION_LEVELS[subset])
+    elif subset in VISIBLE_FRACTION_BINS:  # AISFormer's ground-truth area: 1 - occlude_rate
+        outside = _outside_range(1. - gt.occlude_rate, VISIBLE_FRACTION_BINS[subset])
+    elif subset in SIZE_BINS:
+        outside = _outside_range(gt.area, SIZE_BINS[subset])
+    else:  # NONEMPTY_INVISIBLE
+        outside = rle_area(gt.invisible) == 0
+    return gt.crowd | outside
+
+
+def _det_outside(subset: str, areas: Optional[_DetectionAreas], num_dets: int) -> np.ndarray:
+    """Detections that COCOeval ignores in a subset when they match nothing (area ranges)."""
+    if subset in VISIBLE_FRACTION_BINS:
+        return _outside_range(areas.visible_fraction, VISIBLE_FRACTION_BINS[subset])
+    if subset in SIZE_BINS:
+        return _outside_range(areas.amodal, SIZE_BINS[subset])
+    return np.zeros(num_dets, dtype=bool)
 
 
 class _FlatGroundTruth(NamedTuple):
@@ -178,6 +250,7 @@ class _FlatGroundTruth(NamedTuple):
     crowd: np.ndarray
     occlude_rate: np.ndarray
     isstuff: Optional[np.ndarray]
+    area: np.ndarray  # the file's ``area`` (else the amodal mask's), for COCO's size bins
     amodal: list
     visible: list
     invisible: list
@@ -197,6 +270,11 @@ def _flatten_gt(anns_by_image: Mapping[int, Sequence[dict]], img_ids: Sequence[i
         anns += kept
         img_of += [i] * len(kept)
     has_stuff = any('isstuff' in a for a in anns)
+    area = np.asarray([a.get('stated_area', a.get('area', np.nan)) for a in anns],
+                      dtype=np.float64)
+    unknown = np.flatnonzero(np.isnan(area))
+    if len(unknown):
+        area[unknown] = rle_area([anns[i]['amodal'] for i in unknown])
     return _FlatGroundTruth(
         img_pos=np.asarray(img_of, dtype=np.int64),
         cat_pos=np.asarray([cat_pos[a['category_id']] for a in anns], dtype=np.int64),
@@ -204,6 +282,7 @@ def _flatten_gt(anns_by_image: Mapping[int, Sequence[dict]], img_ids: Sequence[i
         occlude_rate=np.asarray([float(a['occlude_rate']) for a in anns], dtype=np.float64),
         isstuff=np.asarray([bool(a.get('isstuff', 0)) for a in anns], dtype=bool)
         if has_stuff else None,
+        area=area,
         amodal=[a['amodal'] for a in anns],
         visible=[a['visible'] for a in anns],
         invisible=[a['invisible'] for a in anns],
@@ -251,23 +330,36 @@ def _flatten_detections(dets: AmodalDetections, img_pos_of: Dict[int, int],
 
 
 def _pair_ious(gt: _FlatGroundTruth, det: _FlatDetections, dets: AmodalDetections,
-               num_images: int, class_agnostic: bool, min_iou: float) -> List[np.ndarray]:
+               num_images: int, class_agnostic: bool, min_iou: float,
+               with_areas: bool) -> Tuple[List[np.ndarray], Optional[_DetectionAreas]]:
     """IoUs (amodal, visible, amodal-visible, invisible) of every (detection, ground truth)
-    pair of the same group that reaches ``min_iou`` in one of them; one pycocotools IoU call
-    per image and kind of mask."""
-    visible = dets.visible if dets.visible is not None else dets.amodal
-    has_invisible = dets.invisible is not None
+    pair of the same group that reaches ``min_iou`` in one of them, one pycocotools IoU call
+    per image and kind of mask; with ``with_areas``, also the detections' areas (each mask
+    converted for pycocotools once)."""
+    has_visible, has_invisible = dets.visible is not None, dets.invisible is not None
     det_bounds = np.searchsorted(det.img_pos, np.arange(num_images + 1))
     gt_bounds = np.searchsorted(gt.img_pos, np.arange(num_images + 1))
+    areas = np.zeros((3, len(det.score))) if with_areas else None  # |A|, |A AND V|, |IV|
     pair_det, pair_gt, ious = [], [], []
-    for i in np.flatnonzero((np.diff(det_bounds) > 0) & (np.diff(gt_bounds) > 0)):
+    for i in np.flatnonzero(np.diff(det_bounds) > 0):
         d0, d1, g0, g1 = det_bounds[i], det_bounds[i + 1], gt_bounds[i], gt_bounds[i + 1]
         src = det.source[d0:d1].tolist()
+        amodal = bytes_rles([dets.amodal[j] for j in src])
+        visible = bytes_rles([dets.visible[j] for j in src]) if has_visible else amodal
+        invisible = bytes_rles([dets.invisible[j] for j in src]) if has_invisible else None
+        if with_areas:
+            areas[0, d0:d1] = rle_area(amodal)
+            areas[1, d0:d1] = rle_intersection_areas(amodal, visible) if has_visible \
+                else areas[0, d0:d1]
+            if has_invisible:
+                areas[2, d0:d1] = rle_area(invisible)
+        if g0 == g1:
+            continue
         crowd = gt.crowd[g0:g1]
-        iou_a = rle_iou([dets.amodal[j] for j in src], gt.amodal[g0:g1], crowd)
-        iou_v = rle_iou([visible[j] for j in src], gt.visible[g0:g1], crowd)
-        iou_iv = rle_iou([dets.invisible[j] for j in src], gt.invisible[g0:g1], crowd) \
-            if has_invisible else np.zeros_like(iou_a)
+        iou_a = rle_iou(amodal, gt.amodal[g0:g1], crowd)
+        iou_v = rle_iou(visible, gt.visible[g0:g1], crowd)
+        iou_iv = rle_iou(invisible, gt.invisible[g0:g1], crowd) if has_invisible \
+            else np.zeros_like(iou_a)
         reach = np.maximum(np.maximum(iou_a, iou_v), iou_iv) >= min_iou
         if not class_agnostic:
             reach &= det.cat_pos[d0:d1, None] == gt.cat_pos[None, g0:g1]
@@ -275,45 +367,63 @@ def _pair_ious(gt: _FlatGroundTruth, det: _FlatDetections, dets: AmodalDetection
         pair_det.append(di + d0)
         pair_gt.append(gi + g0)
         ious.append(np.stack([iou_a[di, gi], iou_v[di, gi], iou_iv[di, gi]]))
+    det_areas = None
+    if with_areas:
+        with np.errstate(invalid='ignore', divide='ignore'):
+            det_areas = _DetectionAreas(areas[0], areas[1] / areas[0], areas[2])
     if not pair_det:
-        return [np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((len(_IOU_KINDS), 0))]
+        empty = [np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((len(_IOU_KINDS), 0))]
+        return empty, det_areas
     a, v, iv = np.concatenate(ious, axis=1)
     pair_ious = np.stack([a, v, np.minimum(a, v), iv])  # in the order of _IOU_KINDS
-    return [np.concatenate(pair_det), np.concatenate(pair_gt), pair_ious]
+    return [np.concatenate(pair_det), np.concatenate(pair_gt), pair_ious], det_areas
+
+
+class _Settings(NamedTuple):
+    """Per evaluation: ignored ground truth ``(S, G)``, detections taking part in the matching
+    ``(S, D)`` and detections counted as false positives when unmatched ``(S, D)``; the rows."""
+    gt_ignore: np.ndarray
+    det_valid: np.ndarray
+    det_counted: np.ndarray
+    rows: MatchRows
 
 
 def _settings(evs: List[_Evaluation], gt: _FlatGroundTruth, num_dets: int,
-              pair_det: np.ndarray, pair_gt: np.ndarray,
-              pair_ious: np.ndarray) -> Tuple[np.ndarray, np.ndarray, MatchRows]:
+              pair_det: np.ndarray, pair_gt: np.ndarray, pair_ious: np.ndarray,
+              det_areas: Optional[_DetectionAreas]) -> _Settings:
     """Ignored ground truth and taking-part detections of each evaluation; its rows."""
-    ignore = {ev.subset: _gt_ignore(ev.subset, gt.crowd, gt.occlude_rate, gt.isstuff)
-              for ev in evs}
+    ignore = {ev.subset: _gt_ignore(ev.subset, gt) for ev in evs}
     gt_ignore = np.stack([ignore[ev.subset] for ev in evs]).reshape(len(evs), len(gt.crowd))
     det_valid = np.ones((len(evs), num_dets), dtype=bool)
+    det_counted = np.ones((len(evs), num_dets), dtype=bool)
     meant_for_ignored = pair_det[(pair_ious[_IOU_KINDS.index('A')] >= REMOVE_IOU_THR)
                                  & ignore['occluded'][pair_gt]]
     for e, ev in enumerate(evs):
         if ev.remove_meant_for_ignored:
             det_valid[e, meant_for_ignored] = False
+        if ev.subset == NONEMPTY_INVISIBLE:
+            det_valid[e] = det_areas.invisible > 0
+        det_counted[e] = det_valid[e] & ~_det_outside(ev.subset, det_areas, num_dets)
     rows = MatchRows(
         iou_index=np.concatenate([[_IOU_KINDS.index(ev.measure)] * len(ev.iou_thrs)
                                   for ev in evs]),
         iou_thr=np.concatenate([ev.iou_thrs for ev in evs]),
         setting=np.concatenate([[e] * len(ev.iou_thrs) for e, ev in enumerate(evs)]))
-    return gt_ignore, det_valid, rows
+    return _Settings(gt_ignore, det_valid, det_counted, rows)
 
 
-def _accumulate(state: np.ndarray, det_valid: np.ndarray, rows: MatchRows,
+def _accumulate(state: np.ndarray, det_counted: np.ndarray, rows: MatchRows,
                 gt_ignore: np.ndarray, gt_cat: np.ndarray, det: _FlatDetections,
                 det_cat: np.ndarray, num_cats: int) -> List[np.ndarray]:
-    """Precision ``(R, 101, K)`` and recall ``(R, K)`` of every row."""
+    """Precision ``(R, 101, K)`` and recall ``(R, K)`` of every row; an unmatched detection is
+    a false positive where ``det_counted``."""
     num_pos = np.stack([np.bincount(gt_cat[~ignored], minlength=num_cats)
                         for ignored in gt_ignore])[rows.setting]
     # COCOeval accumulates by descending score, ties by image, then by rank in the image.
     order = np.lexsort((det.rank, det.img_pos, -det.score, det_cat))
     bounds = np.searchsorted(det_cat[order], np.arange(num_cats + 1))
     dets_by_cat = [order[bounds[k]:bounds[k + 1]] for k in range(num_cats)]
-    return accumulate_precision_recall(state, det_valid, rows.setting, dets_by_cat, num_pos,
+    return accumulate_precision_recall(state, det_counted, rows.setting, dets_by_cat, num_pos,
                                        REC_THRS)
 
 
@@ -347,6 +457,7 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
                     max_dets: int = 100,
                     things_stuff: Optional[bool] = None,
                     occlusion_levels: bool = True,
+                    literature_protocols: bool = True,
                     classwise: bool = False,
                     logger: Union[logging.Logger, str, None] = 'current') -> AmodalEvalResult:
     """Evaluate amodal instance segmentation as in the paper (module docstring).
@@ -356,7 +467,8 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
             every evaluated image (an empty list for an image without objects), annotations as
             :func:`mmorcnn.datasets.load_amodal_coco` parses them: ``category_id``, ``iscrowd``,
             ``occlude_rate``, ``amodal`` / ``visible`` / ``invisible`` compressed RLEs, optional
-            ``isstuff``, ``id`` and ``occluder_ids`` (for ``order_acc`` / ``order_F1``).
+            ``isstuff``, ``id`` and ``occluder_ids`` (for ``order_acc`` / ``order_F1``) and
+            ``stated_area`` / ``area`` (COCO's size bins; the amodal mask area when neither).
         categories (Sequence[dict]): Category records (``id``, ``name``).
         detections (AmodalDetections): The detections of the evaluated images.
         cat_ids (Sequence[int], optional): Categories to evaluate; ground truth and detections
@@ -369,6 +481,9 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
             Defaults to None: when the ground truth has ``isstuff``.
         occlusion_levels (bool): Report ``none_*``, ``partial_*`` and ``heavy_*``. Defaults to
             True.
+        literature_protocols (bool): Report the keys of the later literature's protocols
+            (module docstring): ``occ{15,25,40}_AP_{A,V}``, ``AP_A_{s,m,l}``, ``occ_AP_IV``,
+            ``occ_AP_IV75``. Defaults to True.
         classwise (bool): Fill ``per_class``. Defaults to False.
         logger (logging.Logger | str, optional): Where warnings go. Defaults to 'current'.
 
@@ -387,12 +502,12 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
     det = _flatten_detections(detections, {i: p for p, i in enumerate(img_ids)}, cat_pos_of,
                               class_agnostic, max_dets)
     min_iou = min(IOU_THRS.min(), IV_IOU_THR, REMOVE_IOU_THR)
-    pair_det, pair_gt, pair_ious = _pair_ious(gt, det, detections, len(img_ids), class_agnostic,
-                                              min_iou)
+    (pair_det, pair_gt, pair_ious), det_areas = _pair_ious(
+        gt, det, detections, len(img_ids), class_agnostic, min_iou, literature_protocols)
 
-    evs = _evaluations(things_stuff, occlusion_levels)
-    gt_ignore, det_valid, rows = _settings(evs, gt, len(det.score), pair_det, pair_gt,
-                                           pair_ious)
+    evs = _evaluations(things_stuff, occlusion_levels, literature_protocols)
+    gt_ignore, det_valid, det_counted, rows = _settings(evs, gt, len(det.score), pair_det,
+                                                        pair_gt, pair_ious, det_areas)
     all_a = next(e for e, ev in enumerate(evs) if (ev.subset, ev.measure) == ('all', 'A'))
     order_row = int(np.flatnonzero((rows.setting == all_a)
                                    & np.isclose(rows.iou_thr, ORDER_IOU_THR))[0])
@@ -401,7 +516,7 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
     num_cats = 1 if class_agnostic else len(cat_ids)
     gt_cat = np.zeros_like(gt.cat_pos) if class_agnostic else gt.cat_pos
     det_cat = np.zeros_like(det.cat_pos) if class_agnostic else det.cat_pos
-    precision, recall = _accumulate(state, det_valid, rows, gt_ignore, gt_cat, det, det_cat,
+    precision, recall = _accumulate(state, det_counted, rows, gt_ignore, gt_cat, det, det_cat,
                                     num_cats)
 
     result = AmodalEvalResult(
@@ -449,7 +564,8 @@ def _warn_unevaluable(evs: List[_Evaluation], gt_ignore: np.ndarray,
         print_log(f'No ground-truth object in the subset(s) {others}: their measures are -1.',
                   logger=logger, level=logging.WARNING)
     if not _has_invisible(detections):
-        print_log('The detections have no invisible masks: occ_AP_IV50 is not evaluable and '
+        keys = [k for ev in evs if ev.measure == 'IV' for k in _keys_of(ev)]
+        print_log(f'The detections have no invisible masks: {", ".join(keys)} not evaluable, '
                   'reported as -1.', logger=logger, level=logging.WARNING)
     if detections.visible is None and len(detections):
         print_log('The detections have no visible masks: their amodal masks stand in for them '

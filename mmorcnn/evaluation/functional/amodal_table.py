@@ -20,6 +20,33 @@ _ROWS = [
 #: The paper's column order (Tables 3, 4, 6), for the one-line copy-paste summary.
 COPYPASTE_KEYS = ('AP_AV', 'AP_A', 'AP_V', 'occ_AP_AV', 'occ_AP_A', 'occ_AP_V', 'occ_AP_IV50')
 
+#: The keys by protocol: (protocol, [(the column as its papers name it, key), ...]).
+PROTOCOL_COLUMNS = [
+    ('ORCNN (Follmann et al., Tables 3, 4, 6)', [
+        ('AP_AV', 'AP_AV'), ('AP_A', 'AP_A'), ('AP_V', 'AP_V'),
+        ('occluded AP_AV', 'occ_AP_AV'), ('occluded AP_A', 'occ_AP_A'),
+        ('occluded AP_V', 'occ_AP_V'), ('occluded AP_IV@0.5', 'occ_AP_IV50')]),
+    ('amodalAPI (COCOA; ORCNN Table 1)', [
+        ('AP', 'AP_A'), ('AR@100', 'AR_A'), ('things AP', 'things_AP_A'),
+        ('stuff AP', 'stuff_AP_A'), ('none AP', 'none_AP_A'), ('partial AP', 'partial_AP_A'),
+        ('heavy AP', 'heavy_AP_A'), ('none AR', 'none_AR_A'), ('partial AR', 'partial_AR_A'),
+        ('heavy AR', 'heavy_AR_A')]),
+    ('AISFormer / VRSP-Net, amodal', [
+        ('AP', 'AP_A'), ('AP50', 'AP_A_50'), ('AP75', 'AP_A_75'),
+        ('APs (>= 15 % occluded)', 'occ15_AP_A'), ('APm (>= 25 % occluded)', 'occ25_AP_A'),
+        ('APl (>= 40 % occluded)', 'occ40_AP_A'), ('AR', 'AR_A')]),
+    ('AISFormer / VRSP-Net, visible', [
+        ('AP', 'AP_V'), ('AP50', 'AP_V_50'), ('AP75', 'AP_V_75'),
+        ('APs (>= 15 % occluded)', 'occ15_AP_V'), ('APm (>= 25 % occluded)', 'occ25_AP_V'),
+        ('APl (>= 40 % occluded)', 'occ40_AP_V'), ('AR', 'AR_V')]),
+    ('aistron', [
+        ('AP', 'AP_A'), ('AR', 'AR_A'), ('visible AP', 'AP_V'),
+        ('occluded AP', 'occ_AP_IV'), ('occluded AP75', 'occ_AP_IV75')]),
+    ('COCO size bins, amodal (KINS)', [
+        ('AP', 'AP_A'), ('AP50', 'AP_A_50'), ('AP75', 'AP_A_75'), ('APs', 'AP_A_s'),
+        ('APm', 'AP_A_m'), ('APl', 'AP_A_l'), ('AR', 'AR_A')]),
+]
+
 
 def _fmt(metrics: Dict[str, float], key: str) -> str:
     if key not in metrics:
@@ -48,6 +75,18 @@ def format_amodal_table(metrics: Dict[str, float]) -> str:
     return AsciiTable(table).table
 
 
+def format_protocol_table(metrics: Dict[str, float]) -> str:
+    """The keys grouped by the protocol whose table they reproduce (:data:`PROTOCOL_COLUMNS`),
+    one row per column of that table: protocol, column, key, value (``-``: not evaluable).
+    Columns whose key is absent are left out, protocols without any key too."""
+    table = [['protocol', 'column', 'key', 'value']]
+    for protocol, columns in PROTOCOL_COLUMNS:
+        present = [(column, key) for column, key in columns if key in metrics]
+        for n, (column, key) in enumerate(present):
+            table.append([protocol if n == 0 else '', column, key, _fmt(metrics, key)])
+    return AsciiTable(table).table
+
+
 def format_classwise_table(per_class: Dict[str, Dict[str, float]]) -> str:
     """Per-category AP of the all and occluded subsets, a row per category."""
     keys: List[str] = []
@@ -71,14 +110,15 @@ def format_order_line(metrics: Dict[str, float]) -> str:
 
 def report_amodal(evaluation: AmodalEvalResult,
                   logger: Union[logging.Logger, str, None] = 'current') -> Dict[str, float]:
-    """Log the summary table (and the per-class table, when computed), the occlusion-order line
-    and the copy-paste line, as mmdet's CocoMetric does.
+    """Log the summary table, the keys by protocol (and the per-class table, when computed), the
+    occlusion-order line and the copy-paste line, as mmdet's CocoMetric does.
 
     Returns:
         dict: The result keys (without ``amodal/``), per-class ones as ``{class}_{key}``.
     """
     metrics = dict(evaluation.metrics)
     print_log('\n' + format_amodal_table(metrics), logger=logger)
+    print_log('The keys by protocol:\n' + format_protocol_table(metrics), logger=logger)
     if any(key in metrics for key in ORDER_KEYS):
         print_log(format_order_line(metrics), logger=logger)
     if evaluation.per_class:

@@ -163,17 +163,36 @@ def accumulate_precision_recall(state: np.ndarray, det_valid: np.ndarray, settin
         chunk = max(1, max_elements // num)
         for c in range(0, len(rows_k), chunk):
             rows_c = rows_k[c:c + chunk]
-            st = state[rows_c][:, dets]
-            tp_sum = np.cumsum(st == MATCHED, axis=1).astype(np.float64)
+            st = state[np.ix_(rows_c, dets)]
+            tp_count = np.cumsum(st == MATCHED, axis=1)
+            tp_sum = tp_count.astype(np.float64)
             fp_sum = np.cumsum((st == UNMATCHED) & det_valid[setting[rows_c][:, None], dets],
                                axis=1).astype(np.float64)
-            rc = tp_sum / num_pos[rows_c, k][:, None]
+            npos = num_pos[rows_c, k]
+            rc = tp_sum / npos[:, None]
             pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
             pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]  # precision envelope
             recall[rows_c, k] = rc[:, -1]
-            for i, row in enumerate(rows_c):
-                inds = np.searchsorted(rc[i], rec_thrs, side='left')
-                q = pr[i, np.minimum(inds, num - 1)]
-                q[inds >= num] = 0.
-                precision[row, :, k] = q
+            inds = _first_reaching(tp_count, npos, rec_thrs)
+            q = np.take_along_axis(pr, np.minimum(inds, num - 1), axis=1)
+            q[inds >= num] = 0.
+            precision[rows_c, :, k] = q
     return [precision, recall]
+
+
+def _first_reaching(tp_count: np.ndarray, npos: np.ndarray, rec_thrs: np.ndarray) -> np.ndarray:
+    """``(r, T)``: for each row ``i`` and threshold ``t``, the first index where the recall
+    ``tp_count[i] / npos[i]`` reaches ``t``, i.e. COCOeval's ``searchsorted(rc, t, 'left')``,
+    for all rows in one search.
+
+    ``tp / n < t`` holds exactly for the counts ``tp`` below ``m_t``, the number of
+    ``m in 0..n`` with ``m / n < t`` (division by ``n`` keeps the order), so the search runs
+    on the integer counts, rows placed one after the other.
+    """
+    need = np.empty((len(npos), len(rec_thrs)), dtype=np.int64)
+    for n in np.unique(npos):
+        need[npos == n] = np.searchsorted(np.arange(n + 1) / n, rec_thrs, side='left')
+    span = int(npos.max()) + 2  # counts are <= npos and needs <= npos + 1
+    offset = (np.arange(len(npos)) * span)[:, None]
+    found = np.searchsorted((tp_count + offset).ravel(), (need + offset).ravel(), side='left')
+    return found.reshape(need.shape) - (np.arange(len(npos)) * tp_count.shape[1])[:, None]

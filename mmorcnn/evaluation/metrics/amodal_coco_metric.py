@@ -45,14 +45,19 @@ def _numpy(values) -> np.ndarray:
 @METRICS.register_module()
 class AmodalCocoMetric(BaseMetric):
     """Amodal AP / AR of ORCNN's paper: AP_AV, AP_A, AP_V on all and on occluded objects,
-    AP_IV@0.5 on occluded objects, COCOA's things / stuff and occlusion-level breakdowns.
+    AP_IV@0.5 on occluded objects, COCOA's things / stuff and occlusion-level breakdowns, and
+    the keys of the later literature's protocols (AISFormer / VRSP-Net occlusion bins, COCO size
+    bins, aistron's occluded AP).
 
     Build it with only ``dict(type='AmodalCocoMetric', ann_file=...)``. The result keys (with
     the default prefix ``amodal``) are listed by
     :func:`~mmorcnn.evaluation.functional.amodal_metric_keys`: ``amodal/AP_AV``, ``amodal/AP_A``,
     ``amodal/AP_V`` with ``_50`` / ``_75`` variants and ``amodal/AR_*``, the same with ``occ_``,
     ``amodal/occ_AP_IV50``, ``amodal/{none,partial,heavy}_{AP,AR}_A`` and, for ground truth with
-    ``isstuff``, ``amodal/{things,stuff}_{AP,AR}_A``, and the occlusion order
+    ``isstuff``, ``amodal/{things,stuff}_{AP,AR}_A``, the literature's
+    ``amodal/occ{15,25,40}_AP_{A,V}``, ``amodal/AP_A_{s,m,l}``, ``amodal/occ_AP_IV`` and
+    ``amodal/occ_AP_IV75`` (definitions in :mod:`mmorcnn.evaluation.functional.amodal_eval`),
+    and the occlusion order
     ``amodal/order_acc`` / ``amodal/order_F1`` (the relations of the detections matched at
     IoU_A 0.5 against the ground truth's ``occluder_ids``, see
     :mod:`mmorcnn.evaluation.functional.occlusion_order_eval`). Values are fractions; -1 means
@@ -73,6 +78,9 @@ class AmodalCocoMetric(BaseMetric):
         things_stuff (bool, optional): Report the things / stuff split. Defaults to None:
             when the ground truth has ``isstuff``.
         occlusion_levels (bool): Report the none / partial / heavy breakdown. Defaults to True.
+        literature_protocols (bool): Report the keys of the later literature's protocols
+            (``occ15_AP_A``, ..., ``AP_A_s``, ..., ``occ_AP_IV``, ``occ_AP_IV75``). Defaults
+            to True.
         format_only (bool): Only write the results file (``outfile_prefix`` must be set), do not
             evaluate. Defaults to False.
         outfile_prefix (str, optional): Write the results file ``{outfile_prefix}.amodal.json``
@@ -102,6 +110,7 @@ class AmodalCocoMetric(BaseMetric):
                  max_dets: int = 100,
                  things_stuff: Optional[bool] = None,
                  occlusion_levels: bool = True,
+                 literature_protocols: bool = True,
                  format_only: bool = False,
                  outfile_prefix: Optional[str] = None,
                  on_error: str = 'raise',
@@ -119,6 +128,7 @@ class AmodalCocoMetric(BaseMetric):
         self.max_dets = max_dets
         self.things_stuff = things_stuff
         self.occlusion_levels = occlusion_levels
+        self.literature_protocols = literature_protocols
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self.plot_dir = plot_dir
@@ -186,7 +196,8 @@ class AmodalCocoMetric(BaseMetric):
             self.gt.anns_by_image, self.gt.categories, detections, cat_ids=cat_ids,
             class_agnostic=self.class_agnostic, max_dets=self.max_dets,
             things_stuff=self.things_stuff, occlusion_levels=self.occlusion_levels,
-            classwise=self.classwise, logger=logger)
+            literature_protocols=self.literature_protocols, classwise=self.classwise,
+            logger=logger)
         if self.plot_dir is not None:
             out_file = plot_pr_curves(evaluation, osp.join(self.plot_dir, 'pr_curves.png'),
                                       title=osp.basename(self.gt.ann_file))
