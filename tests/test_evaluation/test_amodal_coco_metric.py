@@ -20,6 +20,7 @@ import mmorcnn  # noqa: F401  (registers AmodalCocoMetric)
 from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal
 from mmorcnn.structures.mask_utils import rle_to_mask
 from .amodal_random_data import random_scene, to_annotation_file
+from .literature_reference import literature_keys
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -98,6 +99,17 @@ class TestMetricEqualsTheCore(TestCase):
         expected = evaluate_amodal(anns, cats, float32_scores(dets)).metrics
         self.assertEqual(metrics['amodal/AP_V'], expected['AP_V'])
 
+    def test_literature_keys_equal_pycocotools_and_can_be_left_out(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, (anns, images, cats, dets), samples, meta = make_scene(
+                8, tmp, num_images=8, size=(110, 130))
+            metrics = run_metric(ann_file, samples, meta)
+            without = run_metric(ann_file, samples, meta, literature_protocols=False)
+        ref = literature_keys(anns, images, cats, float32_scores(dets))
+        for key, value in ref.items():
+            self.assertAlmostEqual(metrics[f'amodal/{key}'], value, delta=1e-12, msg=key)
+        self.assertEqual(set(metrics) - set(without), {f'amodal/{k}' for k in ref})
+
     def test_classwise_adds_per_class_keys(self):
         with tempfile.TemporaryDirectory() as tmp:
             ann_file, (_, _, cats, _), samples, meta = make_scene(3, tmp, num_images=6)
@@ -138,9 +150,21 @@ class TestResultsFileAndOfflineTool(TestCase):
             self.assertEqual(proc.returncode, 0, proc.stderr)
             with open(out) as f:
                 offline = json.load(f)
+            proc_without = subprocess.run(
+                [sys.executable, 'tools/analysis_tools/eval_amodal.py', ann_file,
+                 f'{prefix}.amodal.json', '--out', out, '--no-literature-protocols'],
+                cwd=REPO_ROOT, capture_output=True, text=True, env=_env_without_install())
+            self.assertEqual(proc_without.returncode, 0, proc_without.stderr)
+            with open(out) as f:
+                offline_without = json.load(f)
         self.assertEqual(offline, metrics)
-        self.assertIn('| occluded', proc.stdout + proc.stderr)
-        self.assertIn('amodal_copypaste', proc.stdout + proc.stderr)
+        log = proc.stdout + proc.stderr
+        self.assertIn('| occluded', log)
+        self.assertIn('amodal_copypaste', log)
+        self.assertIn('The keys by protocol', log)
+        self.assertIn('| occ15_AP_A ', log)
+        self.assertNotIn('amodal/occ15_AP_A', offline_without)
+        self.assertEqual(offline_without['amodal/AP_A'], offline['amodal/AP_A'])
 
 
 def _env_without_install() -> dict:

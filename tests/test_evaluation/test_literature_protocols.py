@@ -6,6 +6,7 @@ from unittest import TestCase
 import numpy as np
 
 from mmorcnn.evaluation.functional import AmodalDetections, amodal_metric_keys, evaluate_amodal
+from mmorcnn.evaluation.functional.amodal_table import PROTOCOL_COLUMNS, format_protocol_table
 from mmorcnn.structures.mask_utils import mask_to_rle
 from .amodal_random_data import random_scene
 from .literature_reference import (aisformer_bins, aistron_occluded, coco_size_bins,
@@ -244,3 +245,22 @@ class TestSwitch(TestCase):
         self.assertEqual({k: v for k, v in with_them.items() if k in without}, without)
         self.assertEqual(set(amodal_metric_keys(literature_protocols=False)), set(without))
         self.assertEqual(set(amodal_metric_keys()), set(with_them))
+
+
+class TestProtocolTable(TestCase):
+
+    def test_every_column_names_a_key_the_metric_reports(self):
+        keys = set(amodal_metric_keys(things_stuff=True))
+        for protocol, columns in PROTOCOL_COLUMNS:
+            for column, key in columns:
+                self.assertIn(key, keys, f'{protocol}: {column}')
+
+    def test_table_groups_the_keys_by_protocol(self):
+        anns, _, cats, dets = random_scene(13, num_images=4)
+        metrics = evaluate(anns, cats, dets)
+        table = format_protocol_table(metrics)
+        for protocol, _ in PROTOCOL_COLUMNS:
+            self.assertIn(protocol, table)
+        for key in LITERATURE_KEYS:
+            self.assertIn(f'| {key} ', table)
+        self.assertNotIn('things_AP_A', table)  # no isstuff in this ground truth

@@ -1,17 +1,24 @@
-# KINS (Qi et al. 2019, KITTI images, 7 classes), v1 or 2020 release converted to the canonical
-# format by tools/dataset_converters/kins2amodal.py. Two images per GPU, as for COCOA.
+# KINS (Qi et al. 2019, KITTI images), v1 (instances_{train,val}.json) or 2020
+# (update_{train,test}_2020.json) release converted to the canonical format by
+# tools/dataset_converters/kins2amodal.py. Two images per GPU, as for COCOA.
+# The 7 evaluated categories with the release's ids (cyclist 1, pedestrian 2, car 4, tram 5,
+# truck 6, van 7, misc 8): the 2020 files also declare rider (3), which has no instance; naming
+# the classes keeps it out of the model's labels and of the metric's categories.
 _base_ = './amodal_instance.py'
 
 data_root = 'data/kins/'
+metainfo = dict(classes=('cyclist', 'pedestrian', 'car', 'tram', 'truck', 'van', 'misc'))
 train_dataloader = dict(
     batch_size=2,
     dataset=dict(
         data_root=data_root,
+        metainfo=metainfo,
         ann_file='annotations/train.json',
         data_prefix=dict(img='training/image_2/')))
 val_dataloader = dict(
     dataset=dict(
         data_root=data_root,
+        metainfo=metainfo,
         ann_file='annotations/test.json',
         data_prefix=dict(img='testing/image_2/')))
 test_dataloader = val_dataloader

@@ -1,4 +1,6 @@
 """KINS v1 and KINS 2020 to the canonical format."""
+import os.path as osp
+
 import numpy as np
 import pytest
 
@@ -224,3 +226,68 @@ class TestMalformedKins:
         dataset, skipped = convert_kins(write_kins(edit), on_error='skip')
         assert [a['id'] for a in dataset['annotations']] == [2]
         assert skipped.reasons == {"invalid: 'image_id' names no image of the file": 1}
+
+
+KINS_DATASET_CONFIG = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', '_base_',
+                               'datasets', 'kins.py')
+RIDER = dict(id=3, name='rider', supercategory='human')
+
+
+def kins_2020_with_rider() -> dict:
+    """The 2020 files declare rider (3), which has no instance."""
+    data = kins_2020()
+    data['categories'] = sorted(KINS_CATEGORIES + [RIDER], key=lambda c: c['id'])
+    return data
+
+
+class TestKinsAsPublished:
+    """The config's 7 classes map to the release's non-contiguous ids in both releases, and the
+    2020 files' rider (no instance) changes no number."""
+
+    @pytest.fixture
+    def converted(self, tmp_path, release):
+        data = kins_v1() if release == 'v1' else kins_2020_with_rider()
+        out = str(tmp_path / 'test.json')
+        write_json(convert_kins(write_source(tmp_path / f'kins_{release}.json', data))[0], out)
+        return out
+
+    def test_config_classes_are_the_published_ids(self, converted):
+        from mmdet.registry import DATASETS
+        from mmengine.config import Config
+
+        import mmorcnn  # noqa: F401
+        metainfo = Config.fromfile(KINS_DATASET_CONFIG).val_dataloader.dataset.metainfo
+        dataset = DATASETS.build(dict(type='AmodalCocoDataset', ann_file=converted,
+                                      metainfo=metainfo, test_mode=True, pipeline=[],
+                                      check_image_files=False))
+        assert dataset.cat2label == {1: 0, 2: 1, 4: 2, 5: 3, 6: 4, 7: 5, 8: 6}
+        labels = [i['bbox_label'] for i in dataset.get_data_info(0)['instances']]
+        assert labels == [2, 5]  # car, van
+
+    def test_rider_without_instances_leaves_the_mean_unchanged(self, converted):
+        from mmengine.config import Config
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+
+        from mmorcnn.datasets.amodal_format import category_ids_of_classes
+        from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal
+        gt = load_amodal_coco(converted)
+        classes = Config.fromfile(KINS_DATASET_CONFIG).val_dataloader.dataset.metainfo.classes
+        car, van = gt.anns_by_image[1]
+        # a good car, a van detection of the car's mask, a misc false positive
+        fp = mask_to_rle(rect(32, 38, 2, 9))
+        dets = AmodalDetections([1, 1, 1], [4, 7, 8], [0.9, 0.8, 0.7],
+                                [car['amodal'], car['amodal'], fp],
+                                [car['visible'], car['visible'], fp])
+        seven = evaluate_amodal(gt.anns_by_image, gt.categories, dets, logger='silent',
+                                cat_ids=category_ids_of_classes(gt.categories, classes,
+                                                                converted)).metrics
+        every = evaluate_amodal(gt.anns_by_image, gt.categories, dets, logger='silent').metrics
+        assert seven == every
+        coco = COCO(converted)
+        ev = COCOeval(coco, coco.loadRes(dets.to_json()), 'segm')
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        assert every['AP_A'] == pytest.approx(ev.stats[0], abs=1e-12)
+        assert every['AP_A'] == pytest.approx(0.5, abs=1e-9)  # car found, van missed
