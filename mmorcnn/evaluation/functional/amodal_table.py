@@ -40,11 +40,13 @@ PROTOCOL_COLUMNS = [
         ('APs (>= 15 % occluded)', 'occ15_AP_V'), ('APm (>= 25 % occluded)', 'occ25_AP_V'),
         ('APl (>= 40 % occluded)', 'occ40_AP_V'), ('AR', 'AR_V')]),
     ('aistron', [
-        ('AP', 'AP_A'), ('AR', 'AR_A'), ('visible AP', 'AP_V'),
-        ('occluded AP', 'occ_AP_IV'), ('occluded AP75', 'occ_AP_IV75')]),
-    ('COCO size bins, amodal (KINS)', [
+        ('amodal AP', 'AP_A'), ('amodal AP50', 'AP_A_50'), ('amodal AP75', 'AP_A_75'),
+        ('amodal APs', 'AP_A_s'), ('amodal APm', 'AP_A_m'), ('amodal APl', 'AP_A_l'),
+        ('visible AP', 'AP_V'), ('occluded AP', 'occ_AP_IV'),
+        ('occluded AP75', 'occ_AP_IV75')]),
+    ('COCO (pycocotools segm summary, amodal masks)', [
         ('AP', 'AP_A'), ('AP50', 'AP_A_50'), ('AP75', 'AP_A_75'), ('APs', 'AP_A_s'),
-        ('APm', 'AP_A_m'), ('APl', 'AP_A_l'), ('AR', 'AR_A')]),
+        ('APm', 'AP_A_m'), ('APl', 'AP_A_l'), ('AR@100', 'AR_A')]),
 ]
 
 
