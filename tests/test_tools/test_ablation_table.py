@@ -83,6 +83,50 @@ def test_markdown_has_the_paper_columns_in_percent(table_run):
     assert amodal_mrcnn.rstrip().endswith('| - |')
 
 
+def test_mask_head_params_and_test_time_of_every_run(table_run):
+    """The parameters of the mask heads, counted in the models the configs build (ORCNN's
+    visible head has the amodal head's architecture: twice AmodalMRCNN's), and a test time."""
+    from mmengine.config import Config
+
+    from mmdet.registry import MODELS
+    _, work_dir = table_run
+    counts = []
+    for name, config in ROWS:
+        with open(osp.join(work_dir, ablation_table.slug(name), 'metrics.json')) as f:
+            metrics = json.load(f)['metrics']
+        model = MODELS.build(Config.fromfile(osp.join(ROOT, config)).model)
+        heads = [m for n, m in model.roi_head.named_children() if n.endswith('mask_head')]
+        assert metrics['mask_head_params'] == sum(p.numel() for h in heads
+                                                  for p in h.parameters())
+        assert metrics['test_s_per_image'] > 0
+        counts.append(metrics['mask_head_params'])
+    assert counts[1] == 2 * counts[0]
+
+
+def test_listing_columns_choose_the_table_and_chart_columns(tmp_path):
+    results = _results({'ORCNN': (0.30, 0.34), 'AmodalMRCNN': (0.2, 0.2)}, (0, 1))
+    for r, params in zip(results, (101068, 50534)):
+        r['values'].update({'amodal/order_acc': [0.5, 0.7], 'mask_head_params': [params] * 2,
+                            'test_s_per_image': [0.25, 0.35]})
+    columns = ['AP_A', 'order_acc', 'mask_head_params', 'test_s_per_image']
+    table = ablation_table.markdown_table(results, columns=columns)
+    header = next(line for line in table.splitlines() if line.startswith('| model'))
+    assert [h.strip() for h in header.split('|')[2:-1]] == [
+        'AP_A', 'order_acc', 'mask-head params', 'test s / image']
+    orcnn = next(line for line in table.splitlines() if line.startswith('| ORCNN'))
+    assert [c.strip() for c in orcnn.split('|')[2:-1]] == [
+        '32.0 ± 2.8', '60.0 ± 14.1', '101,068', '0.300 ± 0.071']
+    path = str(tmp_path / 'chart.png')
+    ablation_table.bar_chart(results, path, 'columns', columns)  # the metrics in percent
+    assert osp.getsize(path) > 0
+    listing = tmp_path / 'columns.yaml'
+    listing.write_text(yaml.safe_dump(dict(columns=columns, rows=[dict(config='a.py')])))
+    assert ablation_table.load_listing(str(listing)).columns == columns
+    listing.write_text(yaml.safe_dump(dict(columns='AP_A', rows=[dict(config='a.py')])))
+    with pytest.raises(ValueError, match='columns'):
+        ablation_table.load_listing(str(listing))
+
+
 def test_second_run_skips_rows_with_results(table_run, capsys):
     listing, work_dir = table_run
     before = {p: osp.getmtime(p) for p in glob.glob(osp.join(work_dir, '*', 'metrics.json'))}

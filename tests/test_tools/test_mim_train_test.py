@@ -43,6 +43,22 @@ def _mim(*args: str, cwd: str) -> subprocess.CompletedProcess:
     return proc
 
 
+def assert_mim_test_gives_amodal_keys(config: str, checkpoint: str, data_root: str,
+                                      work_dir: str, keys=AMODAL_KEYS) -> dict:
+    """`mim test` of ``checkpoint`` into ``work_dir``: its metric output has every key of
+    ``keys``, each a fraction in [0, 1] or -1 where pycocotools has nothing to average."""
+    _mim('test', 'mmorcnn', config, '--checkpoint', checkpoint, '--work-dir', work_dir,
+         '--cfg-options', *_data_options(data_root), cwd=work_dir)
+    runs = [d for d in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, d))]
+    assert len(runs) == 1
+    with open(osp.join(work_dir, runs[0], runs[0] + '.json')) as f:
+        metrics = json.load(f)
+    missing = [k for k in keys if k not in metrics]
+    assert not missing, f'{missing} missing among the metrics {sorted(metrics)}'
+    assert all(metrics[k] == -1 or 0 <= metrics[k] <= 1 for k in keys)
+    return metrics
+
+
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
     out = tmp_path_factory.mktemp('synthetic')
@@ -77,17 +93,8 @@ class TestMimTrainTest:
 
     def test_mim_test_evaluates_orcnn_with_the_amodal_metric(
             self, trained, tiny_data, tmp_path):
-        _mim('test', 'mmorcnn', CONFIG, '--checkpoint', osp.join(trained, 'iter_2.pth'),
-             '--work-dir', str(tmp_path), '--cfg-options', *_data_options(tiny_data),
-             cwd=str(tmp_path))
-        runs = [d for d in os.listdir(tmp_path) if osp.isdir(osp.join(tmp_path, d))]
-        assert len(runs) == 1
-        with open(osp.join(tmp_path, runs[0], runs[0] + '.json')) as f:
-            metrics = json.load(f)
-        missing = [k for k in AMODAL_KEYS if k not in metrics]
-        assert not missing, f'{missing} missing among the metrics {sorted(metrics)}'
-        # fractions in [0, 1], or -1 where pycocotools has nothing to average
-        assert all(metrics[k] == -1 or 0 <= metrics[k] <= 1 for k in AMODAL_KEYS)
+        assert_mim_test_gives_amodal_keys(CONFIG, osp.join(trained, 'iter_2.pth'), tiny_data,
+                                          str(tmp_path))
 
     def test_resume_continues_from_the_checkpoint_iteration(self, trained, tiny_data, tmp_path):
         work_dir = str(tmp_path / 'resumed')

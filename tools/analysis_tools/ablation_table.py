@@ -91,6 +91,11 @@ COLUMNS = (('AP_AV', 'AP_AV'), ('AP_A', 'AP_A'), ('AP_V', 'AP_V'),
            ('occ_AP_AV', 'occ. AP_AV'), ('occ_AP_A', 'occ. AP_A'), ('occ_AP_V', 'occ. AP_V'),
            ('occ_AP_IV50', 'occ. AP_IV@0.5'))
 METRIC_PREFIX = 'amodal/'
+#: Columns a listing may add that are no metric key: the parameters of the RoI head outside its
+#: box head, i.e. of the mask heads (counted in the checkpoint), and the test time per image
+#: (mmengine's mean iteration time of the test run less its data time, over the batch size).
+RUN_COLUMNS = {'mask_head_params': 'mask-head params', 'test_s_per_image': 'test s / image'}
+HEADERS = {**dict(COLUMNS), **RUN_COLUMNS}
 
 
 @dataclass
@@ -109,6 +114,7 @@ class Listing:
     title: Optional[str] = None
     work_dir: Optional[str] = None
     prepare: List[dict] = field(default_factory=list)
+    columns: Optional[List[str]] = None
 
 
 def slug(name: str) -> str:
@@ -144,8 +150,13 @@ def load_listing(path: str) -> Listing:
     for step in spec.get('prepare') or []:
         if not isinstance(step.get('run'), list) or 'creates' not in step:
             raise ValueError(f'{path}: a `prepare` step needs `creates` and a `run` list')
+    columns = spec.get('columns')
+    if columns is not None and (not isinstance(columns, list) or not columns
+                                or not all(isinstance(c, str) for c in columns)):
+        raise ValueError(f'{path}: `columns` is a list of metric keys without {METRIC_PREFIX!r} '
+                         f'(AP_A, order_acc, ...) or of {sorted(RUN_COLUMNS)}, got {columns!r}')
     return Listing(rows=rows, title=spec.get('title'), work_dir=spec.get('work_dir'),
-                   prepare=list(spec.get('prepare') or []))
+                   prepare=list(spec.get('prepare') or []), columns=columns)
 
 
 @dataclass
@@ -293,7 +304,10 @@ def execute_run(run: Run, force: bool, launcher: Launcher, env: Optional[dict] =
     test_dir = osp.join(run.run_dir, 'test')
     cmd, cmd_env = test_command(run, checkpoint, launcher)
     test_time = run_logged(cmd, osp.join(run.run_dir, 'test.log'), {**(env or {}), **cmd_env})
-    metrics = {k: v for k, v in read_test_metrics(test_dir).items() if k.startswith(METRIC_PREFIX)}
+    test_output = read_test_metrics(test_dir)
+    metrics = {k: v for k, v in test_output.items() if k.startswith(METRIC_PREFIX)}
+    metrics['mask_head_params'] = mask_head_params(checkpoint)
+    metrics['test_s_per_image'] = test_seconds_per_image(test_output, run.cfg_path)
     missing = [METRIC_PREFIX + k for k, _ in COLUMNS if METRIC_PREFIX + k not in metrics]
     if missing:
         raise KeyError(f'row {run.row.name!r}: the test of {run.row.config} reported no '
@@ -305,6 +319,27 @@ def execute_run(run: Run, force: bool, launcher: Launcher, env: Optional[dict] =
     with open(osp.join(run.run_dir, 'metrics.json'), 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def mask_head_params(checkpoint: str) -> int:
+    """Parameters of the RoI head outside its box head in ``checkpoint``: those of the mask
+    heads (ORCNN's two, AISFormer's transformer head, ...; the RoI extractors have none)."""
+    import torch
+
+    import mmorcnn  # noqa: F401  (mmengine's checkpoints load with torch's weights_only=True)
+    state = torch.load(checkpoint, map_location='cpu')['state_dict']
+    return sum(value.numel() for key, value in state.items()
+               if key.startswith('roi_head.') and not key.startswith('roi_head.bbox_head.'))
+
+
+def test_seconds_per_image(test_output: dict, cfg_path: str) -> Optional[float]:
+    """Seconds per test image: mmengine's mean iteration ``time`` of the test run less its
+    ``data_time`` (loading), over the test batch size; None where the run logged no times."""
+    from mmengine.config import Config
+    if 'time' not in test_output:
+        return None
+    batch_size = Config.fromfile(cfg_path).test_dataloader.batch_size
+    return (test_output['time'] - test_output.get('data_time', 0.0)) / batch_size
 
 
 def visible_gpus() -> List[str]:
@@ -401,11 +436,22 @@ def _percent(value: float) -> str:
     return '-' if value < 0 else f'{100 * value:.1f}'
 
 
-def _cell(values: List[Optional[float]]) -> str:
+def _cell(values: List[Optional[float]], column: str = 'AP_AV') -> str:
+    """A metric in percent, ``test_s_per_image`` in seconds (both ``mean ± std`` over seeds),
+    ``mask_head_params`` as a count."""
     mean, std = mean_std(values)
     if mean is None:
         return '-'
-    return f'{100 * mean:.1f}' if std is None else f'{100 * mean:.1f} ± {100 * std:.1f}'
+    if column == 'mask_head_params':
+        return f'{round(mean):,}'
+    scale, digits = (1, 3) if column == 'test_s_per_image' else (100, 1)
+    cell = f'{scale * mean:.{digits}f}'
+    return cell if std is None else f'{cell} ± {scale * std:.{digits}f}'
+
+
+def column_key(column: str) -> str:
+    """The key of a column in a row's values: ``amodal/<column>`` for a metric."""
+    return column if column in RUN_COLUMNS else METRIC_PREFIX + column
 
 
 def _seeds_note(results: List[dict]) -> str:
@@ -417,18 +463,29 @@ def _seeds_note(results: List[dict]) -> str:
             f'({"/".join(map(str, sorted(counts)))} runs per row).')
 
 
-def markdown_table(results: List[dict], title: Optional[str] = None) -> str:
+def markdown_table(results: List[dict], title: Optional[str] = None,
+                   columns: Optional[List[str]] = None) -> str:
     """The paper's layout: a row per model, AP in percent (mean ± std over seeds), ``-`` where
-    not evaluable."""
+    not evaluable. ``columns``: metric keys without ``amodal/`` and :data:`RUN_COLUMNS`
+    (default: the paper's Table 6 columns)."""
+    columns = columns or [k for k, _ in COLUMNS]
     lines = [f'**{title}**', ''] if title else []
-    lines.append('| model | ' + ' | '.join(h for _, h in COLUMNS) + ' |')
-    lines.append('| --- |' + ' ---: |' * len(COLUMNS))
+    lines.append('| model | ' + ' | '.join(HEADERS.get(c, c) for c in columns) + ' |')
+    lines.append('| --- |' + ' ---: |' * len(columns))
     for r in results:
-        values = [_cell(r['values'][METRIC_PREFIX + k]) for k, _ in COLUMNS]
+        values = [_cell(r['values'].get(column_key(c), []), c) for c in columns]
         lines.append(f'| {r["name"]} | ' + ' | '.join(values) + ' |')
     lines.append('')
-    lines.append('all: every object; occ.: occluded objects only (DESIGN.md section 6). '
-                 'AP in %, averaged over IoU 0.50:0.95 except AP_IV@0.5.' + _seeds_note(results))
+    notes = ('all: every object; occ.: occluded objects only (docs/metric.md). AP in %, '
+             'averaged over IoU 0.50:0.95 except AP_IV@0.5.')
+    if any(c.startswith('order_') for c in columns):
+        notes += ' order_acc / order_F1 in % (docs/occlusion_order.md).'
+    if 'mask_head_params' in columns:
+        notes += ' mask-head params: the parameters of the RoI head outside its box head.'
+    if 'test_s_per_image' in columns:
+        notes += (' test s / image: seconds per test image, model and paste without data '
+                  'loading, on the machine and under the load of the run.')
+    lines.append(notes + _seeds_note(results))
     return '\n'.join(lines) + '\n'
 
 
@@ -443,7 +500,7 @@ def write_csv(results: List[dict], path: str) -> None:
     if seeds:
         header.append('seeds')
     for key in keys:
-        name = key[len(METRIC_PREFIX):]
+        name = key[len(METRIC_PREFIX):] if key.startswith(METRIC_PREFIX) else key
         columns.append((key, 'mean'))
         header.append(name)
         if seeds:
@@ -476,15 +533,18 @@ def write_csv(results: List[dict], path: str) -> None:
             writer.writerow(line)
 
 
-def bar_chart(results: List[dict], path: str, title: Optional[str] = None) -> None:
-    """The table as a grouped bar chart (PNG): a group per column, a bar per row, error bars of
-    one sample std where there are several seeds; not evaluable cells are marked ``n/a``."""
+def bar_chart(results: List[dict], path: str, title: Optional[str] = None,
+              columns: Optional[List[str]] = None) -> None:
+    """The table as a grouped bar chart (PNG): a group per column in percent (the metrics of
+    ``columns``, default the Table 6 ones), a bar per row, error bars of one sample std where
+    there are several seeds; not evaluable cells are marked ``n/a``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import numpy as np
 
-    n_rows, n_cols = len(results), len(COLUMNS)
+    columns = [c for c in columns or [k for k, _ in COLUMNS] if c not in RUN_COLUMNS]
+    n_rows, n_cols = len(results), len(columns)
     width = 0.8 / max(n_rows, 1)
     fig, ax = plt.subplots(figsize=(min(16, max(8, 1.1 * n_cols + 0.12 * n_rows * n_cols + 2)),
                                     4.8), dpi=120)
@@ -492,7 +552,7 @@ def bar_chart(results: List[dict], path: str, title: Optional[str] = None) -> No
     top = 0.0
     for i, r in enumerate(results):
         xs = np.arange(n_cols) - 0.4 + width * (i + 0.5)
-        stats = [mean_std(r['values'][METRIC_PREFIX + k]) for k, _ in COLUMNS]
+        stats = [mean_std(r['values'].get(column_key(c), [])) for c in columns]
         heights = [100 * m if m is not None else 0 for m, _ in stats]
         errors = [100 * s if s is not None else 0 for _, s in stats]
         ax.bar(xs, heights, width, yerr=errors if any(errors) else None, capsize=2,
@@ -502,8 +562,9 @@ def bar_chart(results: List[dict], path: str, title: Optional[str] = None) -> No
                 ax.text(x, 0.5, 'n/a', rotation=90, ha='center', va='bottom', fontsize=7,
                         color='0.3')
         top = max([top] + [h + e for h, e in zip(heights, errors)])
-    ax.set_xticks(np.arange(n_cols), [h for _, h in COLUMNS])
-    ax.set_ylabel('AP (%)')
+    ax.set_xticks(np.arange(n_cols), [HEADERS.get(c, c) for c in columns])
+    ax.set_ylabel('AP, order accuracy (%)' if any(c.startswith('order_') for c in columns)
+                  else 'AP (%)')
     ax.set_ylim(0, max(10.0, top * 1.1))
     ax.grid(axis='y', alpha=0.3)
     ax.set_axisbelow(True)
@@ -661,12 +722,12 @@ def main(argv=None) -> int:
     results = collect_results(listing.rows, listing.work_dir, args.seeds)
     md_path, csv_path, png_path = (osp.join(listing.work_dir, f'table.{ext}')
                                    for ext in ('md', 'csv', 'png'))
-    table = markdown_table(results, listing.title)
+    table = markdown_table(results, listing.title, listing.columns)
     with open(md_path, 'w') as f:
         f.write(table)
     write_csv(results, csv_path)
     if results:
-        bar_chart(results, png_path, listing.title)
+        bar_chart(results, png_path, listing.title, listing.columns)
     trained = sum(r['train_time_s'] for res in results for r in res['runs'])
     tested = sum(r['test_time_s'] for res in results for r in res['runs'])
     print('\n\n' + table)

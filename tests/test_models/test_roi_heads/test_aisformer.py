@@ -135,6 +135,17 @@ class TestAISFormerMaskHead(TestCase):
                 AISFormerMaskHead(in_channels=4, conv_out_channels=8, **{key: value})
         self.assertTrue(_build().mask_head.class_agnostic)
 
+    def test_attention_without_weights_gives_the_outputs_of_mmcv_attention(self):
+        head = _build().mask_head.eval()
+        x = torch.rand(3, CHANNELS, 14, 14)
+        with torch.no_grad():
+            fused = head(x)
+            attentions = [m for m in head.modules() if isinstance(m, torch.nn.MultiheadAttention)]
+            self.assertEqual(len(attentions), 3)  # encoder self, decoder self and cross
+            for module in attentions:  # back to torch's class: weights computed explicitly
+                module.__class__ = torch.nn.MultiheadAttention
+            torch.testing.assert_close(fused, head(x))
+
     def test_transformer_layers_and_queries(self):
         head = _build(num_encoder_layers=2, num_decoder_layers=3, num_heads=4).mask_head
         self.assertEqual(len(head.encoder.layers), 2)

