@@ -21,7 +21,8 @@ class AmodalCocoDataset(CocoDataset):
     Each instance of a data info holds mmdet's keys (``bbox`` as ``[x1, y1, x2, y2]`` of the
     amodal mask, ``bbox_label``, ``ignore_flag`` for crowd annotations and ignored regions,
     ``mask`` = the amodal RLE)
-    and ``visible_mask``, ``invisible_mask``, ``occlude_rate`` and ``ann_id``;
+    and ``visible_mask``, ``invisible_mask``, ``occlude_rate``, ``occluder_ids`` (``None`` when
+    the file has none) and ``ann_id``;
     ``LoadAmodalAnnotations`` turns them into ``gt_masks``.
 
     Unless the config sets ``metainfo=dict(classes=...)``, the classes are the file's categories
@@ -120,6 +121,7 @@ class AmodalCocoDataset(CocoDataset):
                 visible_mask=ann['visible'],
                 invisible_mask=ann['invisible'],
                 occlude_rate=ann['occlude_rate'],
+                occluder_ids=ann.get('occluder_ids'),
                 ann_id=ann['id']))
         return dict(img_path=img_path, img_id=img_info['id'], seg_map_path=None,
                     height=img_info['height'], width=img_info['width'], instances=instances)

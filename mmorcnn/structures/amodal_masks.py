@@ -26,6 +26,16 @@ mask stacks (tests/test_structures/test_amodal_masks.py compares the two on rand
   work on the whole ``(N, H, W)`` stack at once instead of one mask at a time, and no operation
   copies its result a second time (``BitmapMasks.__init__`` does, with ``np.stack``).
 
+**Occluder masks, derived too.** With ``occluders`` (an ``(N, N)`` bool matrix, ``[i, j]`` true when
+instance ``j`` hides part of instance ``i``), :attr:`AmodalBitmapMasks.occluder` is the union of
+the visible masks of each instance's occluders, the ground truth of occluder-aware heads (BCNet,
+AISFormer). It is computed from the visible stack when it is read, which is exact after the same
+operations as above, and becomes a stack of its own before any other operation. Indexing that
+drops an occluder of a kept instance (``FilterAnnotations``, ``RandomCrop`` leaving instances
+out, the split of ignored instances) also turns it into a stack first, computed from the full
+visible stack: the occluder mask of a kept instance still holds the visible pixels of occluders
+that are no instances of the image any more.
+
 One thing the derived stack cannot follow: code that writes into ``.masks`` in place (mmdet's
 ``RandomErasing``) changes the amodal masks only, so the invisible masks read afterwards follow the
 edited amodal masks, whereas a third stack would have stayed unedited. No config uses such a
@@ -146,10 +156,13 @@ class AmodalBitmapMasks(BitmapMasks):
         invisible_masks (np.ndarray, optional): ``(N, H, W)`` invisible (occluded) masks.
             ``None`` means amodal AND NOT visible, which is then computed when read and never
             carried through the transforms (see the module docstring). Defaults to None.
+        occluders (np.ndarray, optional): ``(N, N)`` bool, ``[i, j]`` true when instance ``j``
+            hides part of instance ``i``: :attr:`occluder` is then the union of the visible masks
+            of each instance's occluders. ``None``: no occluder masks. Defaults to None.
     """
 
     def __init__(self, masks, height: int, width: int, visible_masks,
-                 invisible_masks=None) -> None:
+                 invisible_masks=None, occluders: Optional[np.ndarray] = None) -> None:
         super().__init__(masks, height, width)
         self._visible = BitmapMasks(visible_masks, height, width).masks
         self._invisible = None if invisible_masks is None else BitmapMasks(
@@ -158,14 +171,23 @@ class AmodalBitmapMasks(BitmapMasks):
         if not len(self._visible) == num_invisible == len(self):
             raise ValueError(f'{len(self)} amodal masks but {len(self._visible)} visible and '
                              f'{num_invisible} invisible masks')
+        self._occluder = None
+        self._occluders = None if occluders is None else _relation(occluders, len(self))
 
     @classmethod
     def from_arrays(cls, masks: np.ndarray, visible: np.ndarray,
-                    invisible: Optional[np.ndarray] = None) -> 'AmodalBitmapMasks':
+                    invisible: Optional[np.ndarray] = None, occluder: Optional[np.ndarray] = None,
+                    occluders: Optional[np.ndarray] = None) -> 'AmodalBitmapMasks':
         """Wrap ``(N, H, W)`` arrays of one shape without copying them (unlike the constructor):
-        for arrays that nothing else holds. ``invisible=None``: amodal AND NOT visible."""
+        for arrays that nothing else holds. ``invisible=None``: amodal AND NOT visible.
+        ``occluder``: ``(N, H, W)`` occluder masks carried as a stack; else ``occluders``, the
+        ``(N, N)`` relation they are derived from (class docstring); neither: no occluder
+        masks."""
         new = cls.__new__(cls)
         new.masks, new._visible, new._invisible = masks, visible, invisible
+        new._occluder = occluder
+        new._occluders = None if occluders is None or occluder is not None else _relation(
+            occluders, len(masks))
         new.height, new.width = masks.shape[1:]
         return new
 
@@ -193,6 +215,35 @@ class AmodalBitmapMasks(BitmapMasks):
         return wrap_bitmap_masks(self._invisible_array(), self.height, self.width)
 
     @property
+    def with_occluder(self) -> bool:
+        """bool: Whether the masks know each instance's occluder mask (:attr:`occluder`)."""
+        return self._occluder is not None or self._occluders is not None
+
+    @property
+    def occluder(self) -> BitmapMasks:
+        """The occluder masks, as a plain ``BitmapMasks``: per instance, the union of the visible
+        masks of the instances that hide part of it (empty for an instance nothing hides).
+
+        Raises:
+            AttributeError: The masks were made without ``occluders``.
+        """
+        if not self.with_occluder:
+            raise AttributeError('these AmodalBitmapMasks have no occluder masks: load them with '
+                                 'LoadAmodalAnnotations(with_occluder=True)')
+        return wrap_bitmap_masks(self._occluder_array(), self.height, self.width)
+
+    @property
+    def occluders(self) -> Optional[np.ndarray]:
+        """np.ndarray or None: The ``(N, N)`` relation the occluder masks are derived from;
+        ``None`` once they are a stack of their own (or without occluder masks)."""
+        return None if self._occluder is not None else self._occluders
+
+    def _occluder_array(self) -> np.ndarray:
+        if self._occluder is not None:
+            return self._occluder
+        return union_of_masks(self._occluders, self._visible)
+
+    @property
     def invisible_is_derived(self) -> bool:
         """bool: Whether the invisible masks are amodal AND NOT visible, computed when read
         rather than carried as a third stack."""
@@ -204,16 +255,24 @@ class AmodalBitmapMasks(BitmapMasks):
         return self._invisible
 
     def _stacks(self, keep_derived: bool) -> tuple:
-        """The amodal, visible and invisible arrays; ``None`` for a derived invisible stack that
-        the caller's operation keeps exact (``keep_derived``)."""
+        """The amodal, visible, invisible and occluder arrays; ``None`` for a derived stack that
+        the caller's operation keeps exact (``keep_derived``) and for absent occluder masks."""
         invisible = None if keep_derived and self._invisible is None else self._invisible_array()
-        return self.masks, self._visible, invisible
+        occluder = self._occluder
+        if occluder is None and self._occluders is not None and not keep_derived:
+            occluder = self._occluder_array()
+        return self.masks, self._visible, invisible, occluder
+
+    def _relation_kept(self, keep_derived: bool) -> Optional[np.ndarray]:
+        """The occluder relation of the result of an operation on every instance."""
+        return self._occluders if keep_derived else None
 
     def _map(self, fn: Callable[[np.ndarray], np.ndarray],
              keep_derived: bool) -> 'AmodalBitmapMasks':
-        """Apply an array operation to every stack (the derived one only if not exact)."""
+        """Apply an array operation to every stack (the derived ones only if not exact)."""
         return self.from_arrays(*(None if stack is None else fn(stack)
-                                 for stack in self._stacks(keep_derived)))
+                                 for stack in self._stacks(keep_derived)),
+                                occluders=self._relation_kept(keep_derived))
 
     def _apply(self, method: Callable, *args, keep_derived: bool = False,
                **kwargs) -> 'AmodalBitmapMasks':
@@ -221,7 +280,8 @@ class AmodalBitmapMasks(BitmapMasks):
         height, width = self.height, self.width
         return self.from_arrays(*(None if stack is None else method(
             wrap_bitmap_masks(stack, height, width), *args, **kwargs).masks
-                                 for stack in self._stacks(keep_derived)))
+                                 for stack in self._stacks(keep_derived)),
+                                occluders=self._relation_kept(keep_derived))
 
     def __getitem__(self, index) -> 'AmodalBitmapMasks':
         height, width = self.height, self.width
@@ -232,7 +292,22 @@ class AmodalBitmapMasks(BitmapMasks):
                 return np.empty((0, height, width), dtype=np.uint8)
             return _fresh(picked, stack)
 
-        return self._map(take, keep_derived=True)
+        relation = None
+        if self._occluder is None and self._occluders is not None:
+            kept = np.arange(len(self))[index].reshape(-1)
+            rows = self._occluders[kept]
+            dropped = np.ones(len(self), bool)
+            dropped[kept] = False
+            if not rows[:, dropped].any():  # every occluder of a kept instance stays
+                relation = rows[:, kept]
+        if relation is None:  # occluders leave: their visible pixels stay in a stack
+            return self.from_arrays(*(None if stack is None else take(stack) for stack in (
+                self.masks, self._visible, self._invisible,
+                self._occluder_array() if self.with_occluder else None)))
+        derived = self.from_arrays(*(None if stack is None else take(stack) for stack in (
+            self.masks, self._visible, self._invisible)))
+        derived._occluders = relation
+        return derived
 
     def _resize(self, height: int, width: int, method: Callable, *args,
                 interpolation: str) -> 'AmodalBitmapMasks':
@@ -243,7 +318,7 @@ class AmodalBitmapMasks(BitmapMasks):
                    for stack in stacks]
         if any(out is None for out, stack in zip(resized, stacks) if stack is not None):
             return self._apply(method, *args, interpolation=interpolation, keep_derived=nearest)
-        return self.from_arrays(*resized)
+        return self.from_arrays(*resized, occluders=self._relation_kept(nearest))
 
     def rescale(self, scale, interpolation: str = 'nearest') -> 'AmodalBitmapMasks':
         width, height = rescale_size((self.width, self.height), scale)
@@ -268,7 +343,7 @@ class AmodalBitmapMasks(BitmapMasks):
                                  for out, stack in zip(padded, stacks) if stack is not None):
             return self._apply(BitmapMasks.pad, out_shape, pad_val=pad_val,
                                keep_derived=pad_val == 0)
-        return self.from_arrays(*padded)
+        return self.from_arrays(*padded, occluders=self._relation_kept(pad_val == 0))
 
     def crop(self, *args, **kwargs) -> 'AmodalBitmapMasks':
         return self._apply(BitmapMasks.crop, *args, keep_derived=True, **kwargs)
@@ -290,12 +365,56 @@ class AmodalBitmapMasks(BitmapMasks):
 
     @classmethod
     def cat(cls, masks: Sequence['AmodalBitmapMasks']) -> 'AmodalBitmapMasks':
-        """Concatenate amodal masks and their parts instance-wise."""
+        """Concatenate amodal masks and their parts instance-wise (an instance's occluders are
+        among the masks it came with)."""
         if not all(isinstance(m, cls) for m in masks):
             raise TypeError('AmodalBitmapMasks.cat needs AmodalBitmapMasks only')
+        with_occluder = {m.with_occluder for m in masks}
+        if len(with_occluder) > 1:
+            raise ValueError('AmodalBitmapMasks.cat: some masks have occluder masks, others not')
         amodal = BitmapMasks.cat(masks)
         derived = all(m.invisible_is_derived for m in masks)
+        occluder, relation = None, None
+        if with_occluder == {True}:
+            if all(m.occluders is not None for m in masks):
+                relation = _block_diagonal([m.occluders for m in masks])
+            else:
+                occluder = BitmapMasks.cat([m.occluder for m in masks]).masks
         return cls.from_arrays(
             amodal.masks,
             BitmapMasks.cat([m.visible for m in masks]).masks,
-            None if derived else BitmapMasks.cat([m.invisible for m in masks]).masks)
+            None if derived else BitmapMasks.cat([m.invisible for m in masks]).masks,
+            occluder=occluder, occluders=relation)
+
+
+def _relation(occluders, num: int) -> np.ndarray:
+    """``occluders`` as an ``(num, num)`` bool array with a false diagonal."""
+    relation = np.array(occluders, dtype=bool).reshape(-1, num) if num else np.zeros((0, 0), bool)
+    if relation.shape != (num, num):
+        raise ValueError(f'occluders must be ({num}, {num}) for {num} masks, got '
+                         f'{np.shape(occluders)}')
+    np.fill_diagonal(relation, False)
+    return relation
+
+
+def _block_diagonal(relations: Sequence[np.ndarray]) -> np.ndarray:
+    """The occluder relation of concatenated masks: no instance hides one of another part."""
+    total = sum(len(r) for r in relations)
+    out = np.zeros((total, total), bool)
+    start = 0
+    for relation in relations:
+        out[start:start + len(relation), start:start + len(relation)] = relation
+        start += len(relation)
+    return out
+
+
+def union_of_masks(occluders: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """``(N, H, W)`` masks of the dtype of ``masks``: per row ``i`` of the ``(N, M)`` bool
+    ``occluders``, the union of the ``(M, H, W)`` binary ``masks`` ``j`` with ``occluders[i, j]``
+    (all zero for a row without any)."""
+    out = np.zeros((len(occluders), *masks.shape[1:]), dtype=masks.dtype)
+    for i, row in enumerate(occluders):
+        js = np.flatnonzero(row)
+        if len(js):
+            out[i] = masks[js].max(axis=0)
+    return out

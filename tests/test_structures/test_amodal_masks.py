@@ -166,3 +166,98 @@ class TestSameMasksAsMmdetPerStack:
                                       np.concatenate([a.invisible.masks, b.invisible.masks]))
         assert both.invisible_is_derived is False
         assert AmodalBitmapMasks.cat([a, a]).invisible_is_derived
+
+
+def random_occluders(rng: np.random.Generator, num: int) -> np.ndarray:
+    """A random ``(num, num)`` occluder relation (no instance hides itself)."""
+    relation = rng.random((num, num)) > 0.6
+    np.fill_diagonal(relation, False)
+    return relation
+
+
+def union_of_visible(relation: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """The occluder masks computed independently, one instance at a time."""
+    out = np.zeros_like(visible)
+    for i in range(len(relation)):
+        for j in range(len(relation)):
+            if relation[i, j]:
+                out[i] |= visible[j]
+    return out
+
+
+class TestOccluderMasks:
+    """Occluder masks (the union of the visible masks of each instance's occluders) move with the
+    other masks through every operation, also when occluders are indexed away."""
+
+    @pytest.mark.parametrize('seed', range(6))
+    def test_random_chains_of_operations_move_them_as_mmdet_moves_a_stack(self, seed):
+        rng = np.random.default_rng(100 + seed)
+        for chain in range(25):
+            num = int(rng.integers(1, 6))
+            height, width = (int(v) for v in rng.integers(1, 40, 2))
+            amodal, visible, _ = random_stacks(rng, num, height, width)
+            relation = random_occluders(rng, num)
+            masks = AmodalBitmapMasks(amodal, height, width, visible, occluders=relation)
+            reference = BitmapMasks(union_of_visible(relation, visible), height, width)
+            for step in range(4):
+                if len(masks) == 0 or masks.height == 0 or masks.width == 0:
+                    break
+                name, args, kwargs = random_operation(rng, masks.height, masks.width, len(masks))
+                try:
+                    reference = getattr(reference, name)(*args, **kwargs)
+                except cv2.error:
+                    break
+                masks = getattr(masks, name)(*args, **kwargs)
+                assert masks.with_occluder, name
+                got = masks.occluder
+                assert (got.height, got.width) == (reference.height, reference.width), name
+                np.testing.assert_array_equal(got.masks, reference.masks, err_msg=name)
+
+    def test_exact_operations_keep_them_derived(self):
+        rng = np.random.default_rng(0)
+        amodal, visible, _ = random_stacks(rng, 3, 30, 20)
+        relation = np.array([[0, 1, 1], [0, 0, 0], [0, 1, 0]], bool)
+        masks = AmodalBitmapMasks(amodal, 30, 20, visible, occluders=relation)
+        masks = masks.rescale(1.7).flip('horizontal').pad((64, 40)).crop(np.array([3, 5, 33, 50]))
+        masks = masks[np.array([1, 2, 0])]  # a permutation drops nobody
+        np.testing.assert_array_equal(masks.occluders, [[0, 0, 0], [1, 0, 0], [1, 1, 0]])
+        np.testing.assert_array_equal(masks.occluder.masks,
+                                      union_of_visible(masks.occluders, masks.visible.masks))
+
+    def test_dropping_an_occluder_keeps_its_visible_pixels(self):
+        rng = np.random.default_rng(2)
+        amodal, visible, _ = random_stacks(rng, 3, 10, 12)
+        relation = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 0]], bool)
+        masks = AmodalBitmapMasks(amodal, 10, 12, visible, occluders=relation)
+        kept = masks[np.array([0, 2])]  # instance 1 hides both and leaves
+        assert kept.occluders is None  # now a stack of its own
+        np.testing.assert_array_equal(kept.occluder.masks, [visible[1], visible[0] | visible[1]])
+        np.testing.assert_array_equal(kept.flip('vertical').occluder.masks,
+                                      kept.occluder.masks[:, ::-1])
+
+    def test_cat_keeps_each_part_s_occluders(self):
+        rng = np.random.default_rng(3)
+        parts = []
+        for num in (2, 3):
+            amodal, visible, _ = random_stacks(rng, num, 8, 9)
+            parts.append(AmodalBitmapMasks(amodal, 8, 9, visible,
+                                           occluders=random_occluders(rng, num)))
+        both = AmodalBitmapMasks.cat(parts)
+        np.testing.assert_array_equal(
+            both.occluder.masks, np.concatenate([p.occluder.masks for p in parts]))
+        stacked = AmodalBitmapMasks.cat([parts[0][np.array([1])], parts[1]])
+        np.testing.assert_array_equal(
+            stacked.occluder.masks,
+            np.concatenate([parts[0].occluder.masks[1:], parts[1].occluder.masks]))
+        with pytest.raises(ValueError, match='some masks have occluder masks'):
+            AmodalBitmapMasks.cat([parts[0], AmodalBitmapMasks(parts[1].masks, 8, 9,
+                                                               parts[1].visible.masks)])
+
+    def test_without_occluders_there_are_none(self):
+        amodal, visible, _ = random_stacks(np.random.default_rng(4), 2, 5, 5)
+        masks = AmodalBitmapMasks(amodal, 5, 5, visible)
+        assert not masks.with_occluder
+        with pytest.raises(AttributeError, match='with_occluder=True'):
+            masks.occluder
+        with pytest.raises(ValueError, match=r'occluders must be \(2, 2\)'):
+            AmodalBitmapMasks(amodal, 5, 5, visible, occluders=np.zeros((2, 3), bool))

@@ -12,8 +12,11 @@ class PackAmodalDetInputs(PackDetInputs):
 
     ``gt_instances.masks`` holds the amodal masks (so mmdet code that reads only ``masks`` --
     mask targets, the data preprocessor, visualizers -- works on them), ``.visible_masks`` and
-    ``.invisible_masks`` their parts, all as ``BitmapMasks``. Instances flagged in
-    ``gt_ignore_flags`` go to ``ignored_instances`` with their three masks, as mmdet splits them.
+    ``.invisible_masks`` their parts, all as ``BitmapMasks``; with occluder masks
+    (``LoadAmodalAnnotations(with_occluder=True)``) also ``.occluder_masks``, the union of the
+    visible masks of the instances that hide part of each one (its occluders may be ignored
+    instances). Instances flagged in ``gt_ignore_flags`` go to ``ignored_instances`` with their
+    masks, as mmdet splits them.
 
     Args:
         meta_keys (Sequence[str]): As in mmdet's ``PackDetInputs``.
@@ -50,4 +53,6 @@ class PackAmodalDetInputs(PackDetInputs):
             instances.masks = wrap_bitmap_masks(part.masks, part.height, part.width)
             instances.visible_masks = part.visible
             instances.invisible_masks = part.invisible
+            if part.with_occluder:
+                instances.occluder_masks = part.occluder
         return packed

@@ -1,13 +1,21 @@
 """Loading of the amodal, visible and invisible masks of an image's instances."""
 import logging
 
+from typing import List
+
 import numpy as np
+import pycocotools.mask as maskUtils
 from mmdet.datasets.transforms import LoadAnnotations
+from mmdet.evaluation.functional import bbox_overlaps
 from mmdet.registry import TRANSFORMS
 from mmengine.logging import print_log
 
 from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
-from mmorcnn.structures.mask_utils import rle_is_and_not, rles_to_masks
+from mmorcnn.structures.mask_utils import bytes_rles, rle_is_and_not, rles_to_masks
+from mmorcnn.structures.occlusion_order import rle_occluders
+
+#: The rules that decide whose visible masks make up an instance's occluder mask.
+OCCLUDER_RULES = ('occluder_ids', 'box_iou')
 
 
 @TRANSFORMS.register_module()
@@ -30,11 +38,43 @@ class LoadAmodalAnnotations(LoadAnnotations):
             is empty (fully occluded) have no modal target and are left out of the image's
             targets; they are counted in ``num_empty_visible_dropped`` and logged (the first
             one as a warning, the others at debug level).
+        with_occluder (bool): Also give every instance its occluder mask, the ground truth of
+            occluder-aware mask heads (BCNet, AISFormer): the union of the visible masks of the
+            instances that hide part of it, all zero for an instance nothing hides. The masks
+            follow every transform with the others (derived from the visible masks where that
+            is exact, see :mod:`~mmorcnn.structures.amodal_masks`), also when occluders are
+            filtered or cropped out of the instances, and ``PackAmodalDetInputs`` packs them as
+            ``gt_instances.occluder_masks`` (a ``BitmapMasks`` in the order of
+            ``gt_instances.masks``). Needs ``with_mask=True`` and ``target='amodal'``. Defaults
+            to False (ORCNN's pipeline does not pay for them).
+        occluder_rule (str): Who hides an instance (``with_occluder=True``).
+            ``'occluder_ids'`` (default): the annotation's ``occluder_ids``, the one occlusion
+            rule of :mod:`~mmorcnn.structures.occlusion_order` (the canonical format's field);
+            an instance without ``occluder_ids`` gets them computed here by that rule from the
+            image's visible and invisible masks. An occluder id that is no instance of the image
+            (e.g. of a category the dataset's ``classes`` leave out) adds nothing; such ids are
+            counted in ``num_unknown_occluders`` and logged. ``'box_iou'``: the looser rule of
+            BCNet's and AISFormer's data preparation: every other instance whose visible box
+            has an IoU above ``box_iou_thr`` with this instance's (amodal) box.
+        box_iou_thr (float): IoU threshold of ``occluder_rule='box_iou'``. Defaults to 0.05.
         **kwargs: Arguments of mmdet's ``LoadAnnotations``. ``poly2mask`` must stay True:
             amodal masks are loaded as bitmaps only.
+
+    Example:
+        The training pipeline of a model whose mask head learns occluder masks::
+
+            dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True,
+                 with_occluder=True)                       # or occluder_rule='box_iou'
+            ...                                            # mmdet's geometric transforms
+            dict(type='PackAmodalDetInputs')               # gt_instances.occluder_masks
     """
 
-    def __init__(self, target: str = 'amodal', **kwargs) -> None:
+    def __init__(self,
+                 target: str = 'amodal',
+                 with_occluder: bool = False,
+                 occluder_rule: str = 'occluder_ids',
+                 box_iou_thr: float = 0.05,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         if not self.poly2mask:
             raise ValueError('LoadAmodalAnnotations loads bitmap masks only (poly2mask=True)')
@@ -43,9 +83,19 @@ class LoadAmodalAnnotations(LoadAnnotations):
         if target == 'visible' and not self.with_mask:
             raise ValueError("target='visible' derives the boxes from the visible masks and "
                              'needs with_mask=True')
+        if occluder_rule not in OCCLUDER_RULES:
+            raise ValueError(f'occluder_rule must be one of {OCCLUDER_RULES}, got '
+                             f'{occluder_rule!r}')
+        if with_occluder and (target != 'amodal' or not self.with_mask):
+            raise ValueError("with_occluder=True needs with_mask=True and target='amodal'")
         self.target = target
+        self.with_occluder = with_occluder
+        self.occluder_rule = occluder_rule
+        self.box_iou_thr = box_iou_thr
         #: Instances left out for an empty visible mask (``target='visible'``), in this process.
         self.num_empty_visible_dropped = 0
+        #: ``occluder_ids`` that named no instance of their image, in this process.
+        self.num_unknown_occluders = 0
 
     def transform(self, results: dict) -> dict:
         results = super().transform(results)
@@ -102,4 +152,48 @@ class LoadAmodalAnnotations(LoadAnnotations):
             rle_is_and_not(instance['invisible_mask'], instance['mask'], instance['visible_mask'])
             for instance in instances)
         results['gt_masks'] = AmodalBitmapMasks.from_arrays(
-            decode('mask'), decode('visible_mask'), None if derived else decode('invisible_mask'))
+            decode('mask'), decode('visible_mask'), None if derived else decode('invisible_mask'),
+            occluders=self._occluders(results) if self.with_occluder else None)
+
+    def _occluders(self, results: dict) -> np.ndarray:
+        """``(N, N)`` bool, ``[i, j]``: instance j hides part of instance i, by
+        ``self.occluder_rule``."""
+        instances = results.get('instances', [])
+        num = len(instances)
+        if self.occluder_rule == 'box_iou':
+            boxes = np.array([inst['bbox'] for inst in instances], np.float64).reshape(num, 4)
+            visible = maskUtils.toBbox(bytes_rles([inst['visible_mask'] for inst in instances])
+                                       ) if num else np.zeros((0, 4))
+            visible = np.asarray(visible, np.float64).reshape(num, 4)
+            visible[:, 2:] += visible[:, :2]
+            relation = bbox_overlaps(boxes, visible) > self.box_iou_thr
+            np.fill_diagonal(relation, False)
+            return relation
+        relation = np.zeros((num, num), bool)
+        missing = [i for i, inst in enumerate(instances) if inst.get('occluder_ids') is None]
+        if missing:  # the one rule, on the RLEs of the image
+            computed = rle_occluders([inst['visible_mask'] for inst in instances],
+                                     [inst['invisible_mask'] for inst in instances])
+            relation[missing] = computed[missing]
+        position = {inst.get('ann_id'): i for i, inst in enumerate(instances)}
+        unknown: List[tuple] = []
+        for i, inst in enumerate(instances):
+            for occluder in inst.get('occluder_ids') or ():
+                if occluder in position and position[occluder] != i:
+                    relation[i, position[occluder]] = True
+                else:
+                    unknown.append((inst.get('ann_id'), occluder))
+        if unknown:
+            self._log_unknown_occluders(results, unknown)
+        return relation
+
+    def _log_unknown_occluders(self, results: dict, unknown: List[tuple]) -> None:
+        self.num_unknown_occluders += len(unknown)
+        first = self.num_unknown_occluders == len(unknown)
+        listed = ', '.join(f'annotation {ann} names {occ}' for ann, occ in unknown)
+        print_log(
+            f"image {results.get('img_id')} ({results.get('img_path')}): occluder_ids that are "
+            f'no other instance of the image ({listed}) add nothing to the occluder masks; '
+            f'{self.num_unknown_occluders} so far' +
+            (' (further ones are logged at debug level)' if first else ''),
+            logger='current', level=logging.WARNING if first else logging.DEBUG)
