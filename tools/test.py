@@ -6,13 +6,6 @@
 import argparse
 import os
 import os.path as osp
-import sys
-
-try:
-    import mmorcnn  # noqa: F401  registers mmorcnn's modules, safe checkpoint loading
-except ImportError:  # running from a source checkout that is not installed
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-    import mmorcnn  # noqa: F401
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
@@ -21,6 +14,7 @@ from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+import mmorcnn  # noqa: F401  registers mmorcnn's modules, safe checkpoint loading
 from mmorcnn.utils import filter_mmengine_deprecations
 
 

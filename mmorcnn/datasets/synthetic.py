@@ -456,10 +456,26 @@ def generate_synthetic_amodal(out_dir: str,
     }
 
 
+def format_split_statistics(stats: Dict[str, dict]) -> str:
+    """The table of :func:`generate_synthetic_amodal`'s statistics: one row per split."""
+    header = ('split', 'images', 'instances', 'occluded', 'partial', 'heavy', 'border-cut',
+              'mean occ. rate')
+    rows = [header]
+    for split, s in stats.items():
+        share = s['occluded'] / max(s['instances'], 1)
+        rows.append((split, str(s['images']), str(s['instances']),
+                     f"{s['occluded']} ({share:.0%})", str(s['partial']), str(s['heavy']),
+                     str(s['border_cut']), f"{s['mean_occlude_rate']:.3f}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ['  '.join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.insert(1, '  '.join('-' * w for w in widths))
+    return '\n'.join(lines)
+
+
 __all__ = [
     'CLASSES', 'CLASS_STYLES', 'SyntheticAmodalSpec', 'SyntheticObject', 'ShapePose',
     'shape_outline',
     'rasterize_shape', 'shape_texture', 'noise_background', 'render_scene', 'scene_annotations',
     'image_rng', 'camera_view_mask', 'split_statistics', 'generate_split',
-    'generate_synthetic_amodal'
+    'generate_synthetic_amodal', 'format_split_statistics'
 ]

@@ -1,7 +1,6 @@
 """AmodalInferencer and tools/demo/image_demo.py: the prediction fields, the JSON schema, the
 overlays, on ORCNN and on AmodalMRCNN (amodal masks only)."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -158,20 +157,16 @@ def test_amodal_mask_rcnn_predictions_have_amodal_masks_only(images, tmp_path):
     assert osp.isfile(osp.join(str(tmp_path), 'vis', '000002.png'))
 
 
-def test_image_demo_on_a_folder_with_limit(orcnn_checkpoint, images, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'image_demo', osp.join(ROOT, 'tools', 'demo', 'image_demo.py'))
-    image_demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(image_demo)
+def test_image_demo_on_a_folder_with_limit(orcnn_checkpoint, images, tmp_path):
+    from mmorcnn.apis.image_demo import contact_sheet_cell, run_image_demo
     out_dir = str(tmp_path / 'out')
     ann_file = osp.join(osp.dirname(images), 'annotations', 'val.json')
-    assert image_demo.main([images, ORCNN, orcnn_checkpoint, '--out-dir', out_dir,
-                            '--limit', '2', '--device', 'cpu', '--ann-file', ann_file]) == 0
+    out = run_image_demo(images, ORCNN, orcnn_checkpoint, out_dir=out_dir, limit=2,
+                         device='cpu', ann_file=ann_file)
     names = ['000000.png', '000001.png']
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'vis', '*'))) == names
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'preds', '*'))) == [
         '000000.json', '000001.json']
-    out = capsys.readouterr().out
     assert f'overlays:    {osp.join(out_dir, "vis")} (ground truth | prediction)' in out
     # ground truth | prediction: two upscaled panels side by side
     overlays = [mmcv.imread(osp.join(out_dir, 'vis', n), channel_order='rgb') for n in names]
@@ -179,7 +174,7 @@ def test_image_demo_on_a_folder_with_limit(orcnn_checkpoint, images, tmp_path, c
     assert all(o.shape[1] > 2 * scale * 192 and o.shape[0] > scale * 192 for o in overlays)
     # the contact sheet is the grid of exactly these overlays, one cell per image, in order
     from mmorcnn.visualization import contact_sheet
-    cells = [image_demo._thumbnail(o, 2) for o in overlays]
+    cells = [contact_sheet_cell(o, 2) for o in overlays]
     expected, boxes = contact_sheet(cells, names, ncols=2, cell_width=cells[0].shape[1])
     assert len(boxes) == 2
     sheet = mmcv.imread(osp.join(out_dir, 'contact_sheet.png'), channel_order='rgb')

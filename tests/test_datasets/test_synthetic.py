@@ -212,7 +212,7 @@ def test_annotations_follow_the_canonical_format(synthetic_set):
 
 def test_cli_writes_the_mmdet_coco_layout(tmp_path):
     out = tmp_path / 'data'
-    # Run from outside the repository: the tool must find mmorcnn on its own.
+    # Run from outside the repository: the tool imports the installed package.
     result = subprocess.run([
         sys.executable,
         osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'make_synthetic_amodal.py'),

@@ -1,8 +1,6 @@
 """order_acc and order_F1: a brute-force reference, perfect and swapped masks, cycles and ties,
 the -1 cases, and eval_amodal.py on the synthetic validation set."""
-import importlib.util
 import logging
-import os.path as osp
 from typing import Dict, List
 
 import numpy as np
@@ -15,9 +13,6 @@ from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal
 from mmorcnn.structures import mask_to_rle, occluder_ids, occlusion_graph, rle_to_bbox
 from mmorcnn.structures.mask_utils import rle_to_mask
 from .amodal_random_data import random_scene, to_coco_gt, to_coco_results
-
-TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-                 'analysis_tools')
 
 
 def silent() -> logging.Logger:
@@ -215,23 +210,17 @@ class TestNotEvaluable:
         assert order_keys(anns, cats, empty) == dict(order_acc=0., order_F1=0.)
 
 
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_eval_amodal_on_synthetic_ground_truth_masks(tmp_path, capsys):
     """The ground truth's own masks (gt_as_results.py) give 1, swapped masks less."""
+    from mmorcnn.analysis.eval_amodal import evaluate_results_file
+    from mmorcnn.analysis.gt_as_results import write_ground_truth_results
     generate_split(str(tmp_path), 'val', 12, seed=0)
     ann_file = str(tmp_path / 'annotations' / 'val.json')
-    gt_as_results, eval_amodal = _tool('gt_as_results'), _tool('eval_amodal')
     scores = {}
     for swap in (False, True):
         results = str(tmp_path / f'results_{swap}.json')
-        assert gt_as_results.main([ann_file, results] + ['--swap-occluded'] * swap) == 0
-        scores[swap] = eval_amodal.main([ann_file, results])
+        assert len(write_ground_truth_results(ann_file, results, swap_occluded=swap)) > 0
+        scores[swap] = evaluate_results_file(ann_file, results)
     assert scores[False]['amodal/order_acc'] == 1. and scores[False]['amodal/order_F1'] == 1.
     assert scores[False]['amodal/AP_AV'] == 1.
     assert scores[True]['amodal/order_acc'] < 1. and scores[True]['amodal/order_F1'] < 1.

@@ -1,5 +1,5 @@
-"""tools/model_converters/mask_rcnn_to_orcnn.py on a Mask R-CNN checkpoint the test makes itself."""
-import importlib.util
+"""mmorcnn.models.mask_rcnn_to_orcnn (tools/model_converters/mask_rcnn_to_orcnn.py) on a Mask R-CNN
+checkpoint the test makes itself."""
 import os.path as osp
 import subprocess
 import sys
@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 from mmdet.registry import MODELS
 
 import mmorcnn  # noqa: F401
+from mmorcnn.models import mask_rcnn_to_orcnn
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'mask_rcnn_to_orcnn.py')
@@ -21,13 +22,6 @@ MASK_RCNN_CONFIG = osp.join(ROOT, 'configs', 'amodal_mask_rcnn',
 ORCNN_CONFIG = osp.join(ROOT, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
 CLASS_SPECIFIC = ('roi_head.bbox_head.fc_cls.', 'roi_head.bbox_head.fc_reg.',
                   'roi_head.mask_head.conv_logits.', 'roi_head.visible_mask_head.conv_logits.')
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location('mask_rcnn_to_orcnn', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _mask_rcnn_state(num_classes: int) -> dict:
@@ -53,11 +47,10 @@ class TestMaskRcnnToOrcnn(TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tool = _tool()
         cls.coco_like = _mask_rcnn_state(num_classes=80)  # another class set than the 6 synthetic
 
     def test_mask_head_initialises_amodal_and_visible_heads(self):
-        converted, _ = self.tool.convert(self.coco_like)
+        converted, _ = mask_rcnn_to_orcnn.convert(self.coco_like)
         for key, value in self.coco_like.items():
             torch.testing.assert_close(converted[key], value)
             if key.startswith('roi_head.mask_head.'):
@@ -65,28 +58,28 @@ class TestMaskRcnnToOrcnn(TestCase):
                 torch.testing.assert_close(converted[visible], value)
 
     def test_class_specific_layers_are_dropped_when_the_class_count_differs(self):
-        _, dropped = self.tool.convert(self.coco_like, num_classes=6)
+        _, dropped = mask_rcnn_to_orcnn.convert(self.coco_like, num_classes=6)
         self.assertEqual({key.rsplit('.', 1)[0] + '.' for key in dropped}, set(CLASS_SPECIFIC[:3]))
-        _, dropped = self.tool.convert(self.coco_like, num_classes=80)
+        _, dropped = mask_rcnn_to_orcnn.convert(self.coco_like, num_classes=80)
         self.assertEqual(dropped, [])
 
     def test_class_agnostic_target_drops_the_mask_predictors(self):
-        converted, dropped = self.tool.convert(self.coco_like, class_agnostic_mask=True)
+        converted, dropped = mask_rcnn_to_orcnn.convert(self.coco_like, class_agnostic_mask=True)
         self.assertEqual(dropped, ['roi_head.mask_head.conv_logits.bias',
                                    'roi_head.mask_head.conv_logits.weight'])
         self.assertNotIn('roi_head.visible_mask_head.conv_logits.weight', converted)
 
     def test_baselines_keep_a_single_mask_head(self):
-        converted, _ = self.tool.convert(self.coco_like, num_classes=6, visible_head=False)
+        converted, _ = mask_rcnn_to_orcnn.convert(self.coco_like, num_classes=6, visible_head=False)
         self.assertFalse(any(key.startswith('roi_head.visible_mask_head.') for key in converted))
 
     def test_refuses_what_is_not_a_mask_rcnn(self):
         no_mask = {k: v for k, v in self.coco_like.items() if 'mask_head' not in k}
         with self.assertRaises(KeyError):
-            self.tool.convert(no_mask)
-        converted, _ = self.tool.convert(self.coco_like)
+            mask_rcnn_to_orcnn.convert(no_mask)
+        converted, _ = mask_rcnn_to_orcnn.convert(self.coco_like)
         with self.assertRaises(ValueError):
-            self.tool.convert(converted)
+            mask_rcnn_to_orcnn.convert(converted)
 
     def test_load_from_the_converted_checkpoint(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -3,7 +3,7 @@
 Seeded random mutations of a small valid annotation file and of a valid results file for it
 (wrong types, NaN / inf, huge numbers, truncated text, corrupt RLE strings and counts, missing
 keys, wrong sizes, wrong nesting, ids used twice) are fed to ``load_amodal_coco`` (both
-``on_error`` modes), to ``AmodalCocoDataset`` and to ``tools/analysis_tools/eval_amodal.py``.
+``on_error`` modes), to ``AmodalCocoDataset`` and to ``mmorcnn.analysis.eval_amodal`` (``tools/analysis_tools/eval_amodal.py``).
 Each case runs in its own forked process under a memory limit (``RLIMIT_AS``) and a timeout,
 so that a segfault, a hang or running out of memory in pycocotools shows up as what it is. Every
 case must end in success (the input is still legal) or in an ``AmodalAnnotationError`` /
@@ -19,7 +19,6 @@ import json
 import logging
 import multiprocessing
 import os
-import os.path as osp
 import random
 import resource
 import sys
@@ -34,7 +33,6 @@ from mmorcnn.datasets.amodal_format import AmodalAnnotationError, load_amodal_co
 from mmorcnn.evaluation.functional import AmodalResultsError
 from mmorcnn.structures.mask_utils import mask_to_rle
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NUM_CASES = int(os.environ.get('MMORCNN_FUZZ_CASES', 60))
 SEED = int(os.environ.get('MMORCNN_FUZZ_SEED', 20261201))
 #: Seconds a case may take; the legal inputs take well under one.
@@ -272,12 +270,8 @@ def _dataset(path: str) -> Callable[[], Any]:
 
 def _eval_amodal(ann_file: str, res_file: str, out: str) -> Callable[[], Any]:
     def run():
-        import importlib.util
-        spec = importlib.util.spec_from_file_location(
-            'eval_amodal', osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'eval_amodal.py'))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.main([ann_file, res_file, '--out', out, '--on-error', 'skip'])
+        from mmorcnn.analysis.eval_amodal import evaluate_results_file
+        evaluate_results_file(ann_file, res_file, out_file=out, on_error='skip')
 
     return run
 

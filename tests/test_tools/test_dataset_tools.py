@@ -1,7 +1,9 @@
-"""The dataset CLIs: --help, and each tool on its fixture with its closing summary table."""
-import importlib.util
+"""The dataset CLIs, run as commands: --help, and each tool on its fixture with its closing
+summary table."""
 import json
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
@@ -25,12 +27,12 @@ TOOLS = {
 }
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}',
-                                                  osp.join(REPO_ROOT, TOOLS[name]))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run_tool(name: str, *args: str) -> str:
+    """Run the tool ``name`` with ``args``; its standard output (it must succeed)."""
+    proc = subprocess.run([sys.executable, osp.join(REPO_ROOT, TOOLS[name]), *args],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
 
 
 def summary_rows(text):
@@ -44,30 +46,26 @@ def summary_rows(text):
 
 
 @pytest.mark.parametrize('name', sorted(TOOLS))
-def test_every_tool_has_help(name, capsys):
-    with pytest.raises(SystemExit) as info:
-        load_tool(name).main(['--help'])
-    assert info.value.code == 0
-    assert 'usage:' in capsys.readouterr().out
+def test_every_tool_has_help(name):
+    assert 'usage:' in run_tool(name, '--help')
 
 
-def test_cocoa2amodal_writes_canonical_file_and_summary(tmp_path, capsys):
+def test_cocoa2amodal_writes_canonical_file_and_summary(tmp_path):
     src = write_json(tmp_path / 'COCO_amodal_train2014.json', cocoa_source())
     out = str(tmp_path / 'annotations' / 'train_no-stuff.json')
-    load_tool('cocoa2amodal').main([src, out, '--no-stuff'])
-    rows = summary_rows(capsys.readouterr().out)
+    text = run_tool('cocoa2amodal', src, out, '--no-stuff')
+    rows = summary_rows(text)
     assert rows['images'] == 2 and rows['instances'] == 3 and rows['occluded instances'] == 1
     assert rows['stuff regions (--no-stuff)'] == 1
     assert sum(map(len, load_amodal_coco(out).anns_by_image.values())) == 3
 
 
-def test_cocoa2amodal_reads_a_flat_file_and_reports_disagreements(tmp_path, capsys):
+def test_cocoa2amodal_reads_a_flat_file_and_reports_disagreements(tmp_path):
     data = flat_source(with_classes=True)
     data['annotations'][1]['occlude_rate'] = 0.9  # the masks say 0.2
     src = write_json(tmp_path / 'COCO_amodal_val2014_with_classes.json', data)
     out = str(tmp_path / 'val.json')
-    load_tool('cocoa2amodal').main([src, out])
-    text = capsys.readouterr().out
+    text = run_tool('cocoa2amodal', src, out)
     rows = summary_rows(text)
     assert 'COCOA cls, flat per instance' in text
     assert rows['instances'] == 3 and rows['stated values kept that disagree with the masks'] == 1
@@ -76,13 +74,12 @@ def test_cocoa2amodal_reads_a_flat_file_and_reports_disagreements(tmp_path, caps
     assert load_amodal_coco(out).anns_by_image[1][1]['occlude_rate'] == 0.9
 
 
-def test_cocoa_cls_reports_kept_and_dropped(tmp_path, capsys):
+def test_cocoa_cls_reports_kept_and_dropped(tmp_path):
     cocoa, coco = write_pair(tmp_path, {1: [cocoa_region(visible_with(16)),
                                             cocoa_region(visible_with(12), order=2)]},
                              [coco_ann(7, SQUARE)])
     out = str(tmp_path / 'cls.json')
-    load_tool('cocoa_cls').main([cocoa, coco, out])
-    text = capsys.readouterr().out
+    text = run_tool('cocoa_cls', cocoa, coco, out)
     assert 'paper 4.2 (train + val)' in text
     rows = summary_rows(text)
     assert rows['kept objects (IoU > 0.75 with a COCO instance)'] == 1
@@ -90,12 +87,11 @@ def test_cocoa_cls_reports_kept_and_dropped(tmp_path, capsys):
     assert load_amodal_coco(out).categories[2]['name'] == 'cup'
 
 
-def test_d2sa2amodal_merges_and_validates(tmp_path, capsys):
+def test_d2sa2amodal_merges_and_validates(tmp_path):
     rot0 = write_json(tmp_path / 'D2S_amodal_training_rot0.json', d2s_file(1))
     aug = write_json(tmp_path / 'D2S_amodal_augmented.json', d2s_file(10))
     out = str(tmp_path / 'train.json')
-    load_tool('d2sa2amodal').main([rot0, aug, '-o', out])
-    text = capsys.readouterr().out
+    text = run_tool('d2sa2amodal', rot0, aug, '-o', out)
     assert 'train (paper)' in text  # training rot0 + augmented is Table 5's train split
     rows = summary_rows(text)
     assert (rows['images'], rows['instances'], rows['occluded instances']) == (4, 4, 2)
@@ -103,32 +99,30 @@ def test_d2sa2amodal_merges_and_validates(tmp_path, capsys):
     assert len(load_amodal_coco(out).images) == 4
 
 
-def test_kins2amodal_skips_and_reports_malformed(tmp_path, capsys):
+def test_kins2amodal_skips_and_reports_malformed(tmp_path):
     data = kins_v1()
     data['annotations'][0]['image_id'] = 9
     src = write_json(tmp_path / 'instances_train.json', data)
     out = str(tmp_path / 'train.json')
-    load_tool('kins2amodal').main([src, out, '--on-error', 'skip'])
-    text = capsys.readouterr().out
+    text = run_tool('kins2amodal', src, out, '--on-error', 'skip')
     rows = summary_rows(text)
     assert rows['instances'] == 1 and rows['skipped'] == 1
     assert "image 9, annotation 1: 'image_id' names no image" in text
 
 
-def test_copy_paste_and_stats_on_their_output(tmp_path, capsys):
+def test_copy_paste_and_stats_on_their_output(tmp_path):
     ann_file, img_dir = write_source(tmp_path)
     out_ann, out_img = str(tmp_path / 'aug.json'), str(tmp_path / 'aug')
-    load_tool('copy_paste_amodal').main([
-        ann_file, '--img-dir', img_dir, '--out-ann', out_ann, '--out-img-dir', out_img,
-        '--num-images', '6', '--objects-per-image', '2', '2', '--seed', '1'])
-    rows = summary_rows(capsys.readouterr().out)
+    text = run_tool(
+        'copy_paste_amodal', ann_file, '--img-dir', img_dir, '--out-ann', out_ann,
+        '--out-img-dir', out_img, '--num-images', '6', '--objects-per-image', '2', '2', '--seed', '1')
+    rows = summary_rows(text)
     assert rows['images'] == 6 and rows['pasted objects'] + rows.get(
         'pastes given up (no placement within max_occlusion 0.9 in 20 tries, or object '
         'larger than the image)', 0) == 12
     stats_json = str(tmp_path / 'stats.json')
-    load_tool('dataset_stats').main([ann_file, out_ann, '--names', 'source', 'aug',
-                                     '--out', stats_json])
-    text = capsys.readouterr().out
+    text = run_tool('dataset_stats', ann_file, out_ann, '--names', 'source', 'aug', '--out',
+                    stats_json)
     assert 'num imgs w/ occl' in text and 'avg OR / reg (occl) [%]' in text
     with open(stats_json) as f:
         stats = json.load(f)

@@ -18,7 +18,6 @@ import argparse
 import copy
 import os.path as osp
 import statistics
-import sys
 import time
 from typing import Callable, Dict, List
 
@@ -29,18 +28,15 @@ from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 from mmengine.utils import ProgressBar
 
-try:
-    import mmorcnn  # noqa: F401
-except ImportError:  # running from a source checkout that is not installed
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    import mmorcnn  # noqa: F401
-
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox2roi
 from mmdet.structures.mask import BitmapMasks
 
-CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+import mmorcnn  # noqa: F401
+from mmorcnn.utils import project_path
+
+CONFIG_ROOT = project_path('configs')
 
 
 def parse_args() -> argparse.Namespace:

@@ -23,41 +23,14 @@ in all, and the ORCNN / Mask R-CNN ratio last.
         --config configs/orcnn/orcnn_r50_fpn_10k_kins.py
 """
 import argparse
-import copy
-import json
-import os.path as osp
-import random
-import statistics
-import sys
-import tempfile
-import time
-from typing import Dict, List, Optional
+from typing import List, Optional
 
-import cv2
-import numpy as np
-import pycocotools.mask as maskUtils
-from mmengine.config import Config
-from mmengine.utils import ProgressBar
-
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
-    sys.path.insert(0, REPO_ROOT)
-
-import mmorcnn  # noqa: E402,F401  (registers the amodal transforms and dataset)
-from mmdet.registry import DATASETS  # noqa: E402
-from mmdet.utils import register_all_modules  # noqa: E402
-
-from mmorcnn.structures.mask_utils import mask_to_rle  # noqa: E402
-
-DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', 'amodal_instance.py')
-# mmdet's counterparts of the amodal transforms, with the same arguments
-MMDET_EQUIVALENT = dict(LoadAmodalAnnotations='LoadAnnotations',
-                        PackAmodalDetInputs='PackDetInputs')
+from mmorcnn.analysis.benchmark_pipeline import PipelineBenchmarkSettings, run_benchmark_pipeline
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='ORCNN vs Mask R-CNN data pipeline speed')
-    parser.add_argument('--config', default=DEFAULT_CONFIG,
+    parser.add_argument('--config', default=None,
                         help='a config whose train_pipeline (or train_dataloader.dataset.pipeline) '
                         'is ORCNN\'s pipeline (default: the real datasets\' common pipeline)')
     parser.add_argument('--height', type=int, default=800)
@@ -70,145 +43,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def random_polygon(rng: np.random.Generator, height: int, width: int) -> List[float]:
-    """A star-shaped 24-gon of radius 4-25 % of the shorter side, anywhere in the image."""
-    radius = rng.uniform(0.04, 0.25) * min(height, width)
-    cx, cy = rng.uniform(0, width), rng.uniform(0, height)
-    angles = np.sort(rng.uniform(0, 2 * np.pi, 24))
-    radii = radius * rng.uniform(0.6, 1.0, 24)
-    xs = np.clip(cx + radii * np.cos(angles), 0, width - 1)
-    ys = np.clip(cy + radii * np.sin(angles), 0, height - 1)
-    return np.stack([xs, ys], 1).ravel().round(2).tolist()
-
-
-def write_data(root: str, args: argparse.Namespace) -> Dict[str, str]:
-    """Images plus the canonical amodal file and the COCO file of the same instances."""
-    rng = np.random.default_rng(args.seed)
-    h, w = args.height, args.width
-    images, amodal_anns, coco_anns = [], [], []
-    for image_id in range(1, args.num_images + 1):
-        file_name = f'{image_id:06d}.jpg'
-        cv2.imwrite(osp.join(root, file_name),
-                    cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), (5, 5), 0))
-        images.append(dict(id=image_id, file_name=file_name, height=h, width=w))
-        polygons = [random_polygon(rng, h, w) for _ in range(args.objects)]  # front to back
-        amodal = [maskUtils.decode(maskUtils.merge(maskUtils.frPyObjects([p], h, w)))
-                  for p in polygons]
-        covered = np.zeros((h, w), np.uint8)
-        for i, (polygon, mask) in enumerate(zip(polygons, amodal)):
-            visible = mask & (1 - covered)
-            covered |= mask
-            if not visible.any():
-                continue  # hidden completely: not annotated (as in the real datasets)
-            ann_id = len(coco_anns) + 1
-            x, y, bw, bh = (float(v) for v in maskUtils.toBbox(maskUtils.encode(
-                np.asfortranarray(mask))))
-            ann = dict(id=ann_id, image_id=image_id, category_id=1 + i % 3, iscrowd=0,
-                       segmentation=[polygon], bbox=[x, y, bw, bh], area=float(mask.sum()))
-            coco_anns.append(ann)
-            amodal_anns.append(dict(ann, visible_mask=mask_to_rle(visible),
-                                    invisible_mask=mask_to_rle(mask & (1 - visible))))
-    categories = [dict(id=i, name=f'class{i}') for i in (1, 2, 3)]
-    files = {}
-    for name, anns in (('amodal', amodal_anns), ('coco', coco_anns)):
-        files[name] = osp.join(root, f'{name}.json')
-        with open(files[name], 'w') as f:
-            json.dump(dict(images=images, annotations=anns, categories=categories), f)
-    print(f'{args.num_images} images of {h}x{w}, {len(coco_anns)} instances '
-          f'({len(coco_anns) / args.num_images:.1f} per image; '
-          f'{args.objects * args.num_images - len(coco_anns)} hidden completely, left out)')
-    return files
-
-
-def train_pipeline(config: str) -> List[dict]:
-    cfg = Config.fromfile(config)
-    pipeline = cfg.get('train_pipeline') or cfg.train_dataloader.dataset.pipeline
-    return [dict(t) for t in pipeline]
-
-
-def mmdet_pipeline(pipeline: List[dict]) -> List[dict]:
-    """The same pipeline with mmdet's loading and packing transforms."""
-    out = []
-    for t in copy.deepcopy(pipeline):
-        if t['type'] == 'LoadAmodalAnnotations':
-            t.pop('target', None)
-        t['type'] = MMDET_EQUIVALENT.get(t['type'], t['type'])
-        out.append(t)
-    return out
-
-
-def time_sample(dataset, index: int, seed: int) -> Dict[str, float]:
-    """Seconds of ``dataset[index]``: reading the data info, then every transform."""
-    random.seed(seed)
-    np.random.seed(seed)
-    times = {}
-    start = time.perf_counter()
-    results = dataset.get_data_info(index)
-    times['data info'] = time.perf_counter() - start
-    for transform in dataset.pipeline.transforms:
-        start = time.perf_counter()
-        results = transform(results)
-        times[type(transform).__name__] = time.perf_counter() - start
-    times['all'] = sum(times.values())
-    return times
-
-
-def check_same_instances(datasets: dict, num_images: int) -> None:
-    """Both pipelines give the same boxes and amodal masks for every image (same flips)."""
-    for index in range(num_images):
-        samples = []
-        for dataset in datasets.values():
-            random.seed(index)
-            np.random.seed(index)
-            samples.append(dataset[index]['data_samples'].gt_instances)
-        orcnn, mrcnn = samples
-        if not (np.array_equal(orcnn.masks.masks, mrcnn.masks.masks)
-                and np.array_equal(orcnn.bboxes.numpy(), mrcnn.bboxes.numpy())):
-            raise RuntimeError(f'image {index}: the two pipelines see different instances')
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    register_all_modules()
-    pipeline = train_pipeline(args.config)
-    with tempfile.TemporaryDirectory() as root:
-        files = write_data(root, args)
-        common = dict(data_root=root, data_prefix=dict(img=''), filter_cfg=None)
-        datasets = {
-            'ORCNN': DATASETS.build(dict(type='AmodalCocoDataset', ann_file=files['amodal'],
-                                         pipeline=pipeline, **common)),
-            'Mask R-CNN': DATASETS.build(dict(
-                type='CocoDataset', ann_file=files['coco'], pipeline=mmdet_pipeline(pipeline),
-                metainfo=dict(classes=('class1', 'class2', 'class3')), **common)),
-        }
-        for name, dataset in datasets.items():
-            steps = ', '.join(type(t).__name__ for t in dataset.pipeline.transforms)
-            print(f'{name:<11} {steps}')
-        check_same_instances(datasets, args.num_images)
-        samples: Dict[str, List[Dict[str, float]]] = {name: [] for name in datasets}
-        progress = ProgressBar((args.warmup + args.repeats) * args.num_images)
-        for repeat in range(args.warmup + args.repeats):
-            for index in range(args.num_images):
-                seed = args.seed + repeat * args.num_images + index
-                names = list(datasets)
-                if (repeat * args.num_images + index) % 2:  # who goes first alternates too
-                    names.reverse()
-                for name in names:  # alternate image by image
-                    times = time_sample(datasets[name], index, seed)
-                    if repeat >= args.warmup:
-                        samples[name].append(times)
-                progress.update()
-
-    print(f'\nmedian ms per image over {args.repeats} passes of {args.num_images} images:')
-    for name, runs in samples.items():
-        steps = ', '.join(f'{step} {1000 * statistics.median(r[step] for r in runs):.1f}'
-                          for step in runs[0] if step != 'all')
-        print(f'  {name:<11} {steps}')
-    medians = {name: statistics.median(r['all'] for r in runs) for name, runs in samples.items()}
-    print(f'{"":<13}{"ms per image":>14}')
-    for name, seconds in medians.items():
-        print(f'  {name:<11}{1000 * seconds:>14.1f}')
-    print(f'ORCNN / Mask R-CNN pipeline: {medians["ORCNN"] / medians["Mask R-CNN"]:.3f}x')
+    run_benchmark_pipeline(PipelineBenchmarkSettings(**vars(args)))
 
 
 if __name__ == '__main__':

@@ -9,13 +9,8 @@ objects (non-crowd annotations), occluded objects (occlude_rate > 0), object occ
 the average occlusion rate per object region over all and over the occluded objects.
 """
 import argparse
-import json
-import os.path as osp
-import sys
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
-    sys.path.insert(0, REPO_ROOT)
+from mmorcnn.analysis.dataset_stats import dataset_stats_table
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,20 +32,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmengine.utils import track_iter_progress
-
-    from mmorcnn.datasets.converters.common import format_table
-    from mmorcnn.datasets.statistics import dataset_statistics, table5_rows
-
-    names = args.names or [osp.basename(f) for f in args.ann_files]
-    columns = {}
-    for ann_file, name in zip(track_iter_progress(list(args.ann_files)), names):
-        columns[name] = dataset_statistics(ann_file, on_error=args.on_error)
-    print()
-    print(format_table(table5_rows(columns), header=('split name', *columns)))
+    _, table = dataset_stats_table(args.ann_files, args.names, args.on_error, args.out)
+    print(f'\n{table}')
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump({name: stats.to_dict() for name, stats in columns.items()}, f, indent=2)
         print(f'Wrote {args.out}')
 
 

@@ -15,12 +15,9 @@ paper's "COCOA no stuff"); the depth ``order``, stated ``occlude_rate``, visible
 masks and the region ``name`` are kept. Images stay in COCO's ``data/coco/{train,val}2014/``.
 """
 import argparse
-import os.path as osp
-import sys
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
-    sys.path.insert(0, REPO_ROOT)
+from mmorcnn.datasets.converters import convert_cocoa, write_and_summarize
+from mmorcnn.datasets.converters.cocoa import SHAPES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,10 +41,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmorcnn.datasets.converters import convert_cocoa, write_and_summarize
-
-    from mmorcnn.datasets.converters.cocoa import SHAPES
-
     dataset, skipped = convert_cocoa(args.src, no_stuff=args.no_stuff, on_error=args.on_error,
                                      progress=True)
     print(f"\n{args.src}: {SHAPES[dataset['info']['shape']]}")

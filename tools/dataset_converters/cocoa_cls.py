@@ -12,12 +12,9 @@ need no re-derivation: ``cocoa2amodal.py`` converts them as they are. Images sta
 ``data/coco/{train,val}2014/``.
 """
 import argparse
-import os.path as osp
-import sys
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
-    sys.path.insert(0, REPO_ROOT)
+from mmorcnn.datasets.converters import convert_cocoa_cls, write_and_summarize
+from mmorcnn.datasets.converters.cocoa_cls import paper_comparison
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,9 +38,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmorcnn.datasets.converters import convert_cocoa_cls, write_and_summarize
-    from mmorcnn.datasets.converters.cocoa_cls import paper_comparison
-
     dataset, skipped = convert_cocoa_cls(args.cocoa, args.coco, iou_thr=args.iou_thr,
                                          keep_empty_images=args.keep_empty_images,
                                          on_error=args.on_error, progress=True)

@@ -12,12 +12,9 @@ amodal`` reads a canonical amodal file and pastes unoccluded objects; ``--mode m
 COCO instance file and pastes objects whose outline is known (touching no other instance).
 """
 import argparse
-import os.path as osp
-import sys
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
-    sys.path.insert(0, REPO_ROOT)
+from mmorcnn.datasets.converters import write_and_summarize
+from mmorcnn.datasets.copy_paste import CopyPasteSettings, generate_copy_paste
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -56,9 +53,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmorcnn.datasets.converters import write_and_summarize
-    from mmorcnn.datasets.copy_paste import CopyPasteSettings, generate_copy_paste
-
     settings = CopyPasteSettings(
         mode=args.mode, num_images=args.num_images,
         objects_per_image=tuple(args.objects_per_image),

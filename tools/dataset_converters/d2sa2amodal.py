@@ -13,12 +13,9 @@ written to ``<img-dir>/padded/``. For a released split (training rot0, augmented
 validation) the summary sets its statistics beside the paper's Table 5.
 """
 import argparse
-import os.path as osp
-import sys
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
-    sys.path.insert(0, REPO_ROOT)
+from mmorcnn.datasets.converters import convert_d2sa, write_and_summarize
+from mmorcnn.datasets.converters.d2sa import table5_comparison
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,9 +38,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmorcnn.datasets.converters import convert_d2sa, write_and_summarize
-    from mmorcnn.datasets.converters.d2sa import table5_comparison
-
     dataset, skipped = convert_d2sa(args.src, img_dir=args.img_dir, padded_dir=args.padded_dir,
                                     on_error=args.on_error, progress=True)
     padded = ('zero-padded images', len(dataset['info']['padded_image_ids']))

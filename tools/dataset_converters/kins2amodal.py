@@ -12,12 +12,8 @@ release's 7 categories are kept. KINS 2020's ``ico_id`` (order within the occlus
 within each cluster. Images stay in ``data/kins/{training,testing}/image_2/``.
 """
 import argparse
-import os.path as osp
-import sys
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-if osp.isfile(osp.join(REPO_ROOT, 'mmorcnn', '__init__.py')):  # run from a checkout: no install
-    sys.path.insert(0, REPO_ROOT)
+from mmorcnn.datasets.converters import convert_kins, write_and_summarize
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,8 +30,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmorcnn.datasets.converters import convert_kins, write_and_summarize
-
     dataset, skipped = convert_kins(args.src, on_error=args.on_error, progress=True)
     write_and_summarize(dataset, skipped, args.out)
 

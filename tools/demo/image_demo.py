@@ -19,20 +19,9 @@ Only predictions with a score above ``--score-thr`` are drawn (the JSON keeps al
 README's "Overlays" section for the measurement).
 """
 import argparse
-import logging
-import os
-import os.path as osp
 import sys
-from typing import Dict, Sequence
 
-try:
-    import mmorcnn  # noqa: F401  registers mmorcnn's modules, safe checkpoint loading
-except ImportError:  # running from a source checkout that is not installed
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    import mmorcnn  # noqa: F401
-
-#: Images run through the model at a time (their data samples are held until drawn).
-CHUNK = 8
+from mmorcnn.apis.image_demo import run_image_demo
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -71,143 +60,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def list_images(path: str, limit=None) -> list:
-    """``path`` itself, or the images of the folder ``path`` sorted by name (the first
-    ``limit``)."""
-    from mmdet.apis.det_inferencer import IMG_EXTENSIONS
-    from mmengine.fileio import list_dir_or_file
-    if not osp.isdir(path):
-        if not osp.isfile(path):
-            raise FileNotFoundError(path)
-        return [path]
-    images = sorted(list_dir_or_file(path, list_dir=False, suffix=IMG_EXTENSIONS))
-    if not images:
-        raise FileNotFoundError(f'no images ({", ".join(IMG_EXTENSIONS)}) in {path}')
-    return [osp.join(path, name) for name in images[:limit]]
-
-
-def load_ground_truth(ann_file: str, classes: Sequence[str]) -> Dict[str, 'InstanceData']:
-    """The ground truth of each image of ``ann_file`` by file name: amodal, visible and
-    invisible masks, amodal boxes (x1, y1, x2, y2) and labels in the model's ``classes``.
-    Crowd regions are not drawn (counted in the log)."""
-    import numpy as np
-    import torch
-    from mmengine.logging import print_log
-    from mmengine.structures import InstanceData
-
-    from mmorcnn.datasets.amodal_format import load_amodal_coco
-    from mmorcnn.structures.mask_utils import rle_to_mask
-
-    coco = load_amodal_coco(ann_file)
-    name_of_cat = {c['id']: c['name'] for c in coco.categories}
-    label_of_name = {name: label for label, name in enumerate(classes)}
-    by_name, crowd = {}, 0
-    for img in coco.images:
-        anns = []
-        for ann in coco.anns_by_image[img['id']]:
-            if ann['iscrowd']:
-                crowd += 1
-                continue
-            name = name_of_cat[ann['category_id']]
-            if name not in label_of_name:
-                raise KeyError(f'{ann_file}: image {img["id"]}, annotation {ann["id"]}: '
-                               f'category {name!r} is not among the model\'s classes '
-                               f'{list(classes)}')
-            anns.append(ann)
-        height, width = img['height'], img['width']
-
-        def masks(key, anns=anns, height=height, width=width):
-            return torch.from_numpy(np.stack([rle_to_mask(a[key]).astype(bool) for a in anns])
-                                    if anns else np.zeros((0, height, width), bool))
-
-        boxes = np.array([a['bbox'] for a in anns], dtype=np.float32).reshape(-1, 4)
-        boxes[:, 2:] += boxes[:, :2]
-        by_name[osp.basename(img['file_name'])] = InstanceData(
-            masks=masks('amodal'), visible_masks=masks('visible'),
-            invisible_masks=masks('invisible'), bboxes=torch.from_numpy(boxes),
-            labels=torch.tensor([label_of_name[name_of_cat[a['category_id']]] for a in anns],
-                                dtype=torch.long))
-    if crowd:
-        print_log(f'{ann_file}: {crowd} crowd regions are not drawn', logger='current',
-                  level=logging.INFO)
-    return by_name
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    import mmcv
-    import numpy as np
-    from mmengine.utils import ProgressBar
-
-    from mmorcnn.apis import AmodalInferencer
-    from mmorcnn.structures.mask_utils import rle_area
-    from mmorcnn.visualization import contact_sheet
-
-    images = list_images(args.image, args.limit)
-    inferencer = AmodalInferencer(args.config, args.checkpoint, device=args.device,
-                                  palette=args.palette, show_progress=False)
-    visualizer = inferencer.visualizer
-    visualizer.draw_occlusion_arrows = args.occlusion_arrows
-    ground_truth = {}
-    if args.ann_file:
-        ground_truth = load_ground_truth(args.ann_file, inferencer.model.dataset_meta['classes'])
-    vis_dir = osp.join(args.out_dir, 'vis')
-    os.makedirs(vis_dir, exist_ok=True)
-
-    kept, cells, titles, without_gt = [], [], [], []
-    bar = ProgressBar(len(images))
-    for start in range(0, len(images), CHUNK):
-        chunk = images[start:start + CHUNK]
-        samples = inferencer(chunk, batch_size=args.batch_size, return_datasamples=True,
-                             no_save_vis=True)['predictions']
-        for path, sample in zip(chunk, samples):
-            record = inferencer.pred2dict(sample, args.out_dir)  # writes preds/<stem>.json
-            kept += [inst for inst in record['instances'] if inst['score'] > args.score_thr]
-            name = osp.basename(path)
-            if name in ground_truth:
-                sample.gt_instances = ground_truth[name]
-            elif args.ann_file:
-                without_gt.append(name)
-            visualizer.add_datasample(name, mmcv.imread(path, channel_order='rgb'), sample,
-                                      draw_gt=name in ground_truth, pred_score_thr=args.score_thr,
-                                      out_file=osp.join(vis_dir, name))
-            cells.append(_thumbnail(visualizer.get_image(), args.sheet_cols))
-            titles.append(name)
-            bar.update()
-    sheet_path = osp.join(args.out_dir, 'contact_sheet.png')
-    sheet, _ = contact_sheet(cells, titles, ncols=args.sheet_cols, cell_width=cells[0].shape[1])
-    mmcv.imwrite(sheet[..., ::-1], sheet_path)
-
-    summary = f'\n{len(images)} image(s), {len(kept)} instances with score > {args.score_thr}'
-    if any('invisible_mask' in inst for inst in kept):
-        # invisible share of each instance's amodal mask, the paper's occlusion rate
-        invisible = rle_area([inst['invisible_mask'] for inst in kept])
-        amodal = rle_area([inst['segmentation'] for inst in kept])
-        rate = invisible / np.maximum(amodal, 1)
-        summary += (f'; predicted occlusion rate: mean {rate.mean():.1%}, '
-                    f'{int((rate > 0.05).sum())} instances more than 5% occluded')
-    elif kept:
-        summary += ' (the model predicts amodal masks only)'
-    print(summary)
-    if without_gt:
-        print(f'{len(without_gt)} image(s) are not in {args.ann_file} and are drawn without '
-              f'ground truth: {", ".join(without_gt[:5])}{" ..." if len(without_gt) > 5 else ""}')
-    gt_note = ' (ground truth | prediction)' if ground_truth else ''
-    print(f'overlays:    {vis_dir}{gt_note}')
-    print(f'contact sheet: {sheet_path} ({len(cells)} images, {args.sheet_cols} per row)')
-    print(f'predictions: {osp.join(args.out_dir, "preds")} (amodal / visible / invisible RLE '
-          'per instance)')
+    print(run_image_demo(args.image, args.config, args.checkpoint, out_dir=args.out_dir,
+                         ann_file=args.ann_file, device=args.device, score_thr=args.score_thr,
+                         batch_size=args.batch_size, limit=args.limit,
+                         sheet_cols=args.sheet_cols, palette=args.palette,
+                         occlusion_arrows=args.occlusion_arrows))
     return 0
-
-
-def _thumbnail(image, sheet_cols: int):
-    """The overlay at the width of a contact sheet cell (sheets stay about 2000 px wide)."""
-    import mmcv
-    width = max(400, 2000 // sheet_cols)
-    if image.shape[1] <= width:
-        return image
-    return mmcv.imresize(image, (width, round(image.shape[0] * width / image.shape[1])),
-                         interpolation='area')
 
 
 if __name__ == '__main__':

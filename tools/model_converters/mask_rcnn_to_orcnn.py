@@ -16,79 +16,8 @@ those whose shape differs from the model's; ``--num-classes N`` drops them from 
 MRCNN baselines, which keep a single mask head).
 """
 import argparse
-import os
-import os.path as osp
-import sys
-from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
 
-import torch
-
-try:
-    from mmorcnn.utils import setup_checkpoint_loading
-except ImportError:  # running from a source checkout that is not installed
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    from mmorcnn.utils import setup_checkpoint_loading
-
-SRC_MASK_HEAD = 'roi_head.mask_head.'
-VISIBLE_MASK_HEAD = 'roi_head.visible_mask_head.'
-FC_CLS = 'roi_head.bbox_head.fc_cls.'
-FC_REG = 'roi_head.bbox_head.fc_reg.'
-CONV_LOGITS = 'roi_head.mask_head.conv_logits.'
-
-
-def _out_channels(state_dict: Dict[str, torch.Tensor], prefix: str) -> int:
-    return state_dict[prefix + 'weight'].shape[0]
-
-
-def convert(state_dict: Dict[str, torch.Tensor],
-            num_classes: Optional[int] = None,
-            class_agnostic_mask: bool = False,
-            visible_head: bool = True) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
-    """Convert a Mask R-CNN state dict into an ORCNN one.
-
-    Args:
-        state_dict (dict): The Mask R-CNN weights (``roi_head.bbox_head`` with ``fc_cls`` and
-            ``fc_reg``, ``roi_head.mask_head`` with ``conv_logits``).
-        num_classes (int, optional): Class count of the ORCNN model. When it differs from the
-            checkpoint's, the class-specific output layers are dropped, so the model keeps its own
-            initialisation for them. None keeps them. Defaults to None.
-        class_agnostic_mask (bool): The ORCNN model has class-agnostic mask predictors: mask
-            predictors with another channel count are dropped. Defaults to False.
-        visible_head (bool): Copy the mask head into ``roi_head.visible_mask_head`` too.
-            Defaults to True.
-
-    Returns:
-        tuple: The ORCNN state dict and the sorted names of the dropped tensors.
-    """
-    for prefix in (FC_CLS, FC_REG, CONV_LOGITS):
-        if prefix + 'weight' not in state_dict:
-            raise KeyError(f'{prefix}weight is missing: not a Mask R-CNN checkpoint with a '
-                           'StandardRoIHead, a Shared2FCBBoxHead-like box head and an FCNMaskHead')
-    if any(key.startswith(VISIBLE_MASK_HEAD) for key in state_dict):
-        raise ValueError('the checkpoint already has a visible mask head')
-    src_classes = _out_channels(state_dict, FC_CLS) - 1  # + background
-
-    drop = set()
-    if num_classes is not None and num_classes != src_classes:
-        drop.add(FC_CLS)
-        if _out_channels(state_dict, FC_REG) == 4 * src_classes:  # class-specific regressor
-            drop.add(FC_REG)
-        if _out_channels(state_dict, CONV_LOGITS) == src_classes:  # class-specific masks
-            drop.add(CONV_LOGITS)
-    if class_agnostic_mask and _out_channels(state_dict, CONV_LOGITS) != 1:
-        drop.add(CONV_LOGITS)
-
-    converted, dropped = OrderedDict(), []
-    for key, value in state_dict.items():
-        if any(key.startswith(prefix) for prefix in drop):
-            dropped.append(key)
-            continue
-        converted[key] = value
-    if visible_head:
-        for key in [key for key in converted if key.startswith(SRC_MASK_HEAD)]:
-            converted[VISIBLE_MASK_HEAD + key[len(SRC_MASK_HEAD):]] = converted[key].clone()
-    return converted, sorted(dropped)
+from mmorcnn.models.mask_rcnn_to_orcnn import VISIBLE_MASK_HEAD, convert_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
@@ -111,15 +40,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    setup_checkpoint_loading()  # mmengine checkpoints under torch's weights_only loading
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=True)
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    converted, dropped = convert(state_dict, args.num_classes, args.class_agnostic_mask,
-                                 not args.no_visible_head)
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(
-        dict(state_dict=converted, meta=dict(converted_from=args.src, dropped=dropped)),
-        args.dst)
+    state_dict, converted, dropped = convert_checkpoint(
+        args.src, args.dst, args.num_classes, args.class_agnostic_mask, not args.no_visible_head)
     copied = sum(key.startswith(VISIBLE_MASK_HEAD) for key in converted)
     print(f'{"source tensors":<40}{len(state_dict):>8}')
     print(f'{"mask head tensors copied to visible":<40}{copied:>8}')

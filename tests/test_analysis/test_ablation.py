@@ -1,9 +1,8 @@
-"""tools/analysis_tools/ablation_table.py: two tiny configs trained for one iteration and tested;
+"""mmorcnn.analysis.ablation (tools/analysis_tools/ablation_table.py): two tiny configs trained for one iteration and tested;
 the table holds the values the metric reported, and a second run redoes nothing. One row over two
 seeds in parallel jobs: mean, std and per-seed values; the bar chart; the Slurm command lines."""
 import csv
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,13 +12,11 @@ import sys
 import pytest
 import yaml
 
+from mmorcnn.analysis import ablation as ablation_table
 from mmorcnn.datasets.synthetic import generate_synthetic_amodal
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'ablation_table', osp.join(ROOT, 'tools', 'analysis_tools', 'ablation_table.py'))
-ablation_table = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ablation_table)
+TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'ablation_table.py')
 
 ROWS = [('AmodalMRCNN', 'configs/amodal_mask_rcnn/amodal-mask-rcnn_r18_fpn_tiny_synthetic.py'),
         ('ORCNN (w/o L_V)', 'configs/orcnn/orcnn_r18_fpn_wo-v-loss_tiny_synthetic.py')]
@@ -37,6 +34,13 @@ def _listing(data_root: str) -> dict:
                 rows=[dict(name=n, config=osp.join(ROOT, c)) for n, c in ROWS])
 
 
+def _run(listing: str, work_dir: str, cfg_options=None, **kwargs) -> list:
+    """The table of ``listing``'s rows, as the tool makes it."""
+    return ablation_table.run_ablation_table(
+        ablation_table.build_listing([listing], cfg_options=cfg_options, work_dir=work_dir),
+        **kwargs)
+
+
 def _metric_dumps(row_dir: str) -> list:
     """The metric output of the row's test runs: mmengine's <timestamp>/<timestamp>.json."""
     return [p for p in glob.glob(osp.join(row_dir, 'test', '*', '*.json'))
@@ -52,7 +56,7 @@ def table_run(tmp_path_factory):
     with open(listing, 'w') as f:
         yaml.safe_dump(_listing(data_root), f)
     work_dir = str(tmp / 'work')
-    assert ablation_table.main([listing, '--work-dir', work_dir]) == 0
+    assert [r['name'] for r in _run(listing, work_dir)] == [name for name, _ in ROWS]
     return listing, work_dir
 
 
@@ -130,7 +134,7 @@ def test_listing_columns_choose_the_table_and_chart_columns(tmp_path):
 def test_second_run_skips_rows_with_results(table_run, capsys):
     listing, work_dir = table_run
     before = {p: osp.getmtime(p) for p in glob.glob(osp.join(work_dir, '*', 'metrics.json'))}
-    assert ablation_table.main([listing, '--work-dir', work_dir]) == 0
+    _run(listing, work_dir)
     assert capsys.readouterr().out.count('results exist, skipped') == len(ROWS)
     assert {p: osp.getmtime(p) for p in before} == before
     for name, _ in ROWS:
@@ -140,8 +144,7 @@ def test_second_run_skips_rows_with_results(table_run, capsys):
 def test_changed_options_are_not_taken_for_existing_results(table_run, tmp_path):
     listing, work_dir = table_run
     with pytest.raises(RuntimeError, match='another config'):
-        ablation_table.main([listing, '--work-dir', work_dir, '--only', 'AmodalMRCNN',
-                             '--cfg-options', 'train_cfg.max_iters=2'])
+        _run(listing, work_dir, cfg_options={'train_cfg.max_iters': 2}, only=['AmodalMRCNN'])
 
 
 def test_listing_rows_need_distinct_names(tmp_path):
@@ -169,8 +172,8 @@ def seeds_run(tmp_path_factory):
     with open(listing, 'w') as f:
         yaml.safe_dump(spec, f)
     work_dir = str(tmp / 'work')
-    args = [listing, '--work-dir', work_dir, '--seeds', *map(str, SEEDS), '--jobs', '2']
-    assert ablation_table.main(args) == 0
+    args = dict(listing=listing, work_dir=work_dir, seeds=list(SEEDS), jobs=2)
+    assert len(_run(**args)) == 1
     return args, work_dir
 
 
@@ -218,7 +221,7 @@ def test_seeds_csv_has_mean_std_and_each_seed(seeds_run):
 
 def test_seeds_second_run_skips_every_run(seeds_run, capsys):
     args, work_dir = seeds_run
-    assert ablation_table.main(args) == 0
+    _run(**args)
     assert capsys.readouterr().out.count('results exist, skipped') == len(SEEDS)
 
 
@@ -348,6 +351,7 @@ def test_slurm_test_command(tmp_path, fake_srun):
         '--launcher=slurm', '--work-dir', osp.join(run.run_dir, 'test')]
 
 
-def test_slurm_needs_a_partition():
-    with pytest.raises(SystemExit):
-        ablation_table.parse_args(['a.yaml', '--launcher', 'slurm'])
+def test_cli_slurm_needs_a_partition():
+    proc = subprocess.run([sys.executable, TOOL, 'a.yaml', '--launcher', 'slurm'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and '--launcher slurm needs --partition' in proc.stderr

@@ -1,18 +1,11 @@
-"""tools/analysis_tools/overlay_threshold.py counts the duplicates an overlay would draw at each
+"""mmorcnn.analysis.overlay_threshold (tools/analysis_tools/overlay_threshold.py) counts the duplicates an overlay would draw at each
 score threshold, and the ground truth the drawn detections still find."""
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 
+from mmorcnn.analysis.overlay_threshold import threshold_report
 from mmorcnn.structures.mask_utils import mask_to_rle
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'overlay_threshold', osp.join(ROOT, 'tools', 'analysis_tools', 'overlay_threshold.py'))
-overlay_threshold = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(overlay_threshold)
 
 
 def _rle(y1, y2, x1, x2):
@@ -21,7 +14,7 @@ def _rle(y1, y2, x1, x2):
     return mask_to_rle(mask)
 
 
-def test_low_score_duplicate_counted_below_its_score_only(tmp_path, capsys):
+def test_low_score_duplicate_counted_below_its_score_only(tmp_path):
     square, other = _rle(5, 25, 5, 25), _rle(10, 30, 35, 55)
     gt = dict(images=[dict(id=1, file_name='a.png', height=40, width=60)],
               categories=[dict(id=1, name='square'), dict(id=2, name='disc')],
@@ -38,8 +31,7 @@ def test_low_score_duplicate_counted_below_its_score_only(tmp_path, capsys):
         json.dump(gt, f)
     with open(res_file, 'w') as f:
         json.dump(results, f)
-    assert overlay_threshold.main([ann_file, res_file, '--thrs', '0.3', '0.38', '0.5']) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = threshold_report(ann_file, res_file, [0.3, 0.38, 0.5])
     assert '| 0.3 | 3.0 | 1 | 2 / 2 (100%) |' in lines  # the duplicate is drawn
     assert '| 0.38 | 2.0 | 1 | 1 / 2 (50%) |' in lines  # ... and the disc is lost
     assert '| 0.5 | 1.0 | 0 | 1 / 2 (50%) |' in lines

@@ -1,15 +1,14 @@
-"""demo_summary.py: the summary `make demo` ends with, from mmengine's own logs."""
-import importlib.util
+"""mmorcnn.analysis.demo_summary: the summary `make demo` ends with, from mmengine's own logs;
+tools/analysis_tools/demo_summary.py prints it."""
 import json
 import os.path as osp
 import subprocess
 import sys
 
+from mmorcnn.analysis import demo_summary
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'demo_summary.py')
-spec = importlib.util.spec_from_file_location('demo_summary', TOOL)
-demo_summary = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(demo_summary)
 
 RECORDS = [dict(iter=50, loss=4.0), dict(iter=100, loss=3.0), dict(iter=150, loss=2.0),
            dict(iter=1200, loss=1.0), dict(step=1200, lr=0.001)]
@@ -52,6 +51,11 @@ def test_summary_ends_with_the_headline_ap_in_percent_and_the_time():
     assert lines[-3] == 'AP (%): AP_A 56.3, AP_V 60.2, AP_AV 50.1, occluded AP_IV@0.5 15.5'
     assert lines[-2] == 'time: 431 s (7.2 min)'
     assert lines[-1].startswith('====')
+
+
+def test_summary_says_whether_the_loss_fell(tmp_path):
+    summary, fell = demo_summary.demo_summary(_work_dir(tmp_path, {'amodal/AP_AV': 0.33}))
+    assert fell and 'amodal/AP_AV' in summary
 
 
 def test_summary_reports_iterations_loss_and_every_metric():

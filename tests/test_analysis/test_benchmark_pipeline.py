@@ -1,0 +1,17 @@
+"""mmorcnn.analysis.benchmark_pipeline (tools/analysis_tools/benchmark_pipeline.py) on tiny
+generated data (its timing is not tested)."""
+from mmorcnn.analysis.benchmark_pipeline import PipelineBenchmarkSettings, run_benchmark_pipeline
+
+
+def test_times_both_pipelines_on_the_same_instances_and_prints_the_ratio_last(capsys):
+    medians = run_benchmark_pipeline(PipelineBenchmarkSettings(
+        height=48, width=64, objects=4, num_images=2, repeats=1, warmup=0))
+    assert sorted(medians) == ['Mask R-CNN', 'ORCNN'] and min(medians.values()) > 0
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[-1].startswith('ORCNN / Mask R-CNN pipeline: ') and lines[-1].endswith('x')
+    assert 'LoadAmodalAnnotations' in out and 'PackDetInputs' in out
+    # the pipelines differ only in loading and packing
+    orcnn = next(line for line in lines if line.startswith('ORCNN       Load'))
+    mrcnn = next(line for line in lines if line.startswith('Mask R-CNN  Load'))
+    assert orcnn.replace('Amodal', '').split()[1:] == mrcnn.split()[2:]
