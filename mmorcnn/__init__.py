@@ -18,6 +18,7 @@ from . import models  # noqa: F401,E402
 from . import evaluation  # noqa: F401,E402
 from . import visualization  # noqa: F401,E402
 from . import apis  # noqa: F401,E402
+from . import engine  # noqa: F401,E402
 
 setup_checkpoint_loading()
 

@@ -10,6 +10,9 @@ default_hooks = dict(
     # overlays of `mim test --show-dir` draw predictions with score > 0.5 (mmdet: 0.3), which
     # drops duplicate detections (README, "Overlays")
     visualization=dict(type='DetVisualizationHook', score_thr=0.5))
+# Draws the precision-recall curves of an AmodalCocoMetric given a plot_dir (pr_curves.png next
+# to the metric's pr_curves.npz); does nothing otherwise.
+custom_hooks = [dict(type='AmodalPRCurvesHook')]
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 
 # Overlays (`mim test --show-dir`, AmodalInferencer): amodal masks in class colours with their

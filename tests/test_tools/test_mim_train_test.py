@@ -96,6 +96,15 @@ class TestMimTrainTest:
         assert_mim_test_gives_amodal_keys(CONFIG, osp.join(trained, 'iter_2.pth'), tiny_data,
                                           str(tmp_path))
 
+    def test_mim_test_plot_dir_gives_the_pr_curves(self, trained, tiny_data, tmp_path):
+        """As `make demo` asks: the metric writes the arrays, the default runtime's
+        AmodalPRCurvesHook draws them."""
+        plot_dir = str(tmp_path / 'plots')
+        _mim('test', 'mmorcnn', CONFIG, '--checkpoint', osp.join(trained, 'iter_2.pth'),
+             '--work-dir', str(tmp_path), '--cfg-options', *_data_options(tiny_data),
+             f'test_evaluator.plot_dir={plot_dir}', cwd=str(tmp_path))
+        assert sorted(os.listdir(plot_dir)) == ['pr_curves.npz', 'pr_curves.png']
+
     def test_resume_continues_from_the_checkpoint_iteration(self, trained, tiny_data, tmp_path):
         work_dir = str(tmp_path / 'resumed')
         shutil.copytree(trained, work_dir)

@@ -1,21 +1,25 @@
 """Precision-recall curves of the amodal evaluation: the curves are the AP the metric reports
-(their mean), and eval_amodal.py / AmodalCocoMetric write them as a PNG when asked."""
+(their mean); eval_amodal.py draws them when asked, and AmodalCocoMetric writes the arrays from
+which AmodalPRCurvesHook draws them."""
 import json
 import os.path as osp
 import subprocess
 import sys
 import tempfile
+from types import SimpleNamespace
 from unittest import TestCase
 
 import numpy as np
 from PIL import Image
+
+from mmdet.registry import METRICS
 
 from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal
 from mmorcnn.evaluation.functional.amodal_eval import IOU_THRS
 from mmorcnn.visualization import plot_pr_curves
 from mmorcnn.visualization.pr_curves import pr_curve
 from test_evaluation.amodal_random_data import random_scene, to_annotation_file
-from test_evaluation.test_amodal_coco_metric import make_scene, run_metric
+from test_evaluation.test_amodal_coco_metric import make_scene
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: plot_pr_curves' figure: 13.5 x 8.4 inches at 100 dpi.
@@ -85,8 +89,34 @@ class TestPrCurves(TestCase):
             self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
             _assert_png(self, osp.join(tmp, 'plots', 'pr_curves.png'))
 
-    def test_metric_plot_dir(self):
+    def test_metric_plot_dir_then_the_hook_draws(self):
+        from mmorcnn.engine import AmodalPRCurvesHook
+        from mmorcnn.evaluation.functional import load_pr_arrays
         with tempfile.TemporaryDirectory() as tmp:
             ann_file, _, samples, meta = make_scene(14, tmp, num_images=4)
-            run_metric(ann_file, samples, meta, plot_dir=osp.join(tmp, 'plots'))
-            _assert_png(self, osp.join(tmp, 'plots', 'pr_curves.png'))
+            plot_dir = osp.join(tmp, 'plots')
+            metric = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file,
+                                        plot_dir=plot_dir))
+            metric.dataset_meta = meta
+            metric.process({}, samples)
+            metrics = metric.evaluate(size=len(samples))
+            self.assertEqual(metric.pr_arrays_file, osp.join(plot_dir, 'pr_curves.npz'))
+            saved = load_pr_arrays(metric.pr_arrays_file)
+            self.assertEqual(saved.metrics['AP_A'], metrics['amodal/AP_A'])
+            self.assertFalse(osp.exists(osp.join(plot_dir, 'pr_curves.png')))  # not drawn here
+            runner = SimpleNamespace(test_evaluator=SimpleNamespace(metrics=[metric]))
+            AmodalPRCurvesHook().after_test_epoch(runner, metrics)
+            _assert_png(self, osp.join(plot_dir, 'pr_curves.png'))
+
+    def test_saved_arrays_are_the_evaluation(self):
+        from mmorcnn.evaluation.functional import load_pr_arrays, save_pr_arrays
+        with tempfile.TemporaryDirectory() as tmp:
+            loaded = load_pr_arrays(save_pr_arrays(self.evaluation, osp.join(tmp, 'a.npz')))
+        self.assertEqual(loaded.metrics, self.evaluation.metrics)
+        self.assertEqual((loaded.cat_ids, loaded.cat_names),
+                         (self.evaluation.cat_ids, self.evaluation.cat_names))
+        self.assertEqual(sorted(loaded.precision), sorted(self.evaluation.precision))
+        for name, value in self.evaluation.precision.items():
+            np.testing.assert_array_equal(loaded.precision[name], value)
+        for name, value in self.evaluation.recall.items():
+            np.testing.assert_array_equal(loaded.recall[name], value)

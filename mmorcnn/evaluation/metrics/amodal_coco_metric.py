@@ -21,9 +21,8 @@ from mmengine.structures import BaseDataElement
 from mmdet.registry import METRICS
 from mmorcnn.datasets.amodal_format import category_ids_of_classes, load_amodal_coco
 from mmorcnn.structures.mask_utils import binary_masks, masks_to_rles, to_json_rle
-from ..functional import AmodalDetections, evaluate_amodal
+from ..functional import AmodalDetections, evaluate_amodal, save_pr_arrays
 from ..functional.amodal_table import report_amodal
-from mmorcnn.visualization.pr_curves import plot_pr_curves
 
 
 def _encode_masks(masks, thr: Optional[float], what: str) -> Optional[List[dict]]:
@@ -89,9 +88,11 @@ class AmodalCocoMetric(BaseMetric):
             ``'skip'`` (a bad annotation becomes an ignored region, see
             :mod:`~mmorcnn.datasets.amodal_format`); use the dataset's setting. Defaults to
             'raise'.
-        plot_dir (str, optional): Also write the precision-recall curves of A, V, AV and
-            occluded IV to ``{plot_dir}/pr_curves.png`` (each evaluation overwrites it).
-            Defaults to None.
+        plot_dir (str, optional): Also write the precision and recall arrays of the evaluation
+            to ``{plot_dir}/pr_curves.npz`` (:mod:`~mmorcnn.evaluation.functional.pr_arrays`),
+            from which :class:`~mmorcnn.engine.AmodalPRCurvesHook` (in mmorcnn's default
+            runtime config) draws the precision-recall curves of A, V, AV and occluded IV to
+            ``{plot_dir}/pr_curves.png``; each evaluation overwrites both. Defaults to None.
         mask_thr_binary (float, optional): Threshold at which soft masks (those of a mask
             head run with ``test_cfg.rcnn.mask_thr_binary < 0``: grey levels 0-255 or
             probabilities) are binarised. Defaults to None: soft masks are refused with an
@@ -132,6 +133,8 @@ class AmodalCocoMetric(BaseMetric):
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self.plot_dir = plot_dir
+        #: The arrays file of the last evaluation with ``plot_dir`` (None before).
+        self.pr_arrays_file: Optional[str] = None
         self.mask_thr_binary = mask_thr_binary
         self.gt = load_amodal_coco(ann_file, on_error=on_error, backend_args=backend_args)
 
@@ -199,7 +202,6 @@ class AmodalCocoMetric(BaseMetric):
             literature_protocols=self.literature_protocols, classwise=self.classwise,
             logger=logger)
         if self.plot_dir is not None:
-            out_file = plot_pr_curves(evaluation, osp.join(self.plot_dir, 'pr_curves.png'),
-                                      title=osp.basename(self.gt.ann_file))
-            logger.info(f'precision-recall curves written to {osp.abspath(out_file)}')
+            self.pr_arrays_file = save_pr_arrays(evaluation,
+                                                 osp.join(self.plot_dir, 'pr_curves.npz'))
         return report_amodal(evaluation, logger)
