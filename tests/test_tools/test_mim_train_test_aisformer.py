@@ -1,13 +1,12 @@
 """`mim train mmorcnn` / `mim test mmorcnn` of the tiny AISFormer config by its basename: its
 occluder targets reach the head, and its test gives every amodal key."""
-import json
-import os
 import os.path as osp
 
 import pytest
 import torch
 
-from .test_mim_train_test import AMODAL_KEYS, MIM, _data_options, _mim, tiny_data  # noqa: F401
+from .test_mim_train_test import (AMODAL_KEYS, MIM, _data_options, _mim,  # noqa: F401
+                                  assert_mim_test_gives_amodal_keys, tiny_data)
 
 CONFIG = 'aisformer_r18_fpn_tiny_synthetic.py'
 MASK_LOSSES = ('loss_amodal_mask', 'loss_visible_mask', 'loss_occluder_mask',
@@ -41,14 +40,5 @@ class TestMimTrainTestAISFormer:
     def test_mim_test_evaluates_aisformer_with_the_amodal_metric(
             self, trained, tiny_data, tmp_path):  # noqa: F811
         work_dir, _ = trained
-        _mim('test', 'mmorcnn', CONFIG, '--checkpoint', osp.join(work_dir, 'iter_2.pth'),
-             '--work-dir', str(tmp_path), '--cfg-options', *_data_options(tiny_data),
-             cwd=str(tmp_path))
-        runs = [d for d in os.listdir(tmp_path) if osp.isdir(osp.join(tmp_path, d))]
-        assert len(runs) == 1
-        with open(osp.join(tmp_path, runs[0], runs[0] + '.json')) as f:
-            metrics = json.load(f)
-        keys = AMODAL_KEYS + ('amodal/order_acc', )
-        missing = [k for k in keys if k not in metrics]
-        assert not missing, f'{missing} missing among the metrics {sorted(metrics)}'
-        assert all(metrics[k] == -1 or 0 <= metrics[k] <= 1 for k in keys)
+        assert_mim_test_gives_amodal_keys(CONFIG, osp.join(work_dir, 'iter_2.pth'), tiny_data,
+                                          str(tmp_path), AMODAL_KEYS + ('amodal/order_acc', ))
