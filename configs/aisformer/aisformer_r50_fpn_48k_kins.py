@@ -11,7 +11,7 @@ model = dict(
 load_from = None
 
 max_iters = 48000
-train_dataloader = dict(batch_size=1)
+train_dataloader = dict(batch_size=1, dataset=dict(pipeline={{_base_.occluder_train_pipeline}}))
 train_cfg = dict(max_iters=max_iters, val_interval=16000)
 optim_wrapper = dict(optimizer=dict(lr=0.0025))
 param_scheduler = [

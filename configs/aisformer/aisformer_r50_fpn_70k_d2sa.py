@@ -11,7 +11,7 @@ model = dict(
 load_from = None
 
 max_iters = 70000
-train_dataloader = dict(batch_size=2)
+train_dataloader = dict(batch_size=2, dataset=dict(pipeline={{_base_.occluder_train_pipeline}}))
 train_cfg = dict(max_iters=max_iters, val_interval=10000)
 optim_wrapper = dict(optimizer=dict(lr=0.005))
 param_scheduler = [

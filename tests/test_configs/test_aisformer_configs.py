@@ -22,13 +22,19 @@ SCHEDULES = {'d2sa': (70000, 2, 0.005, [40000, 60000]),
 REAL = sorted(p for p in glob.glob(osp.join(AISFORMER_DIR, '*.py')) if p != TINY)
 
 
+def _occluder_loading(pipeline: list) -> dict:
+    return next(step for step in pipeline if step['type'] == 'LoadAmodalAnnotations')
+
+
 def _without_mask_head(cfg: Config) -> dict:
     d = cfg.to_dict()
     roi_head = d['model']['roi_head']
     for key in [k for k in roi_head if 'mask_head' in k] + ['type']:
         roi_head.pop(key)
+    _occluder_loading(d['train_dataloader']['dataset']['pipeline']).pop('with_occluder', None)
+    d.pop('train_pipeline')
     # the variables of the heads' base files (orcnn_roi_head, aisformer_roi_head, ...)
-    return {k: v for k, v in d.items() if not k.startswith(('orcnn_', 'aisformer_'))}
+    return {k: v for k, v in d.items() if not k.startswith(('orcnn_', 'aisformer_', 'occluder_'))}
 
 
 def test_an_aisformer_config_per_dataset():
@@ -63,6 +69,13 @@ def test_schedule_of_the_authors_configs(path):
     assert cfg.load_from is None
     assert cfg.model.backbone.init_cfg == dict(type='Pretrained',
                                                checkpoint='torchvision://resnet50')
+    # the occluder targets of the occluder loss, and the ORCNN configs' pipeline otherwise
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    assert _occluder_loading(pipeline).with_occluder is True
+    orcnn = Config.fromfile(osp.join(ROOT, 'configs', 'orcnn',
+                                     f'orcnn_r50_fpn_10k_{_dataset_of(path)}.py'))
+    assert [dict(step, with_occluder=True) if step['type'] == 'LoadAmodalAnnotations' else step
+            for step in orcnn.train_dataloader.dataset.pipeline] == pipeline
     head = cfg.model.roi_head.mask_head
     assert (head.type, head.num_convs, head.conv_out_channels, head.num_heads) == (
         'AISFormerMaskHead', 1, 256, 2)
