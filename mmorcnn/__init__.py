@@ -6,7 +6,7 @@ METRICS, VISUALIZERS), so configs inheriting ``mmdet::`` bases can use them by n
 import warnings
 
 # mmengine 0.10.7 and mmcv import ``pkg_resources``, which setuptools < 81 (the range they need,
-# see DESIGN.md section 7) marks deprecated with a UserWarning on import; nothing a user can act
+# see docs/installation.md) marks deprecated with a UserWarning on import; nothing a user can act
 # on, so it is hidden before those packages are first imported.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
 

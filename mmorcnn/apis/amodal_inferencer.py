@@ -28,7 +28,7 @@ and ``out_dir/preds/<image stem>.json`` the prediction::
 over all the listed instances); they are absent when the model predicts none (no visible or
 invisible masks, or ``test_cfg.occlusion_order=False``).
 
-The mask names are those of the canonical annotation format (DESIGN.md section 3) and of the
+The mask names are those of the canonical annotation format (docs/annotation_format.md) and of the
 results file of ``AmodalCocoMetric``: ``segmentation`` is the amodal mask.
 """
 import json

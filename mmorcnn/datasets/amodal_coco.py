@@ -15,7 +15,7 @@ from .amodal_format import (DEFAULT_PART_TOLERANCE, AmodalAnnotationError, Amoda
 
 @DATASETS.register_module()
 class AmodalCocoDataset(CocoDataset):
-    """Amodal instance segmentation dataset in the canonical format of DESIGN.md section 3.
+    """Amodal instance segmentation dataset in the canonical format of docs/annotation_format.md.
 
     Annotations are read and validated by :func:`~mmorcnn.datasets.amodal_format.load_amodal_coco`.
     Each instance of a data info holds mmdet's keys (``bbox`` as ``[x1, y1, x2, y2]`` of the

@@ -1,6 +1,6 @@
 """The one loader and validator of mmorcnn's canonical amodal annotation format.
 
-The format (DESIGN.md section 3) is COCO JSON with one annotation per instance:
+The format (docs/annotation_format.md) is COCO JSON with one annotation per instance:
 ``segmentation`` is the amodal mask, ``bbox`` / ``area`` are of the amodal mask, ``visible_mask``
 (absent = fully visible) and ``invisible_mask`` (absent = amodal AND NOT visible) are RLE or
 polygons, ``occlude_rate`` is invisible area / amodal area, and ``order`` / ``occluder_ids`` are
@@ -9,7 +9,7 @@ optional. The dataset, the metric and the converters all read annotation files t
 :func:`index_categories`, :func:`parse_amodal_annotation`), so every one of them sees the same
 masks and the same errors.
 
-Validation (DESIGN.md section 8) happens before any pycocotools C routine sees the data: the
+Validation (docs/annotation_format.md) happens before any pycocotools C routine sees the data: the
 file's structure (a JSON object with lists of objects), ids (integers), sizes, numbers (finite,
 typed, rates in [0, 1]) and masks (:mod:`mmorcnn.structures.mask_utils`). Every problem is an
 :class:`AmodalAnnotationError` naming the file, the image id, the annotation id and what is
@@ -22,7 +22,7 @@ With ``on_error='skip'`` an annotation that cannot be used is not deleted: it be
 *ignored region*, a crowd region (``iscrowd=1``, as COCO's), so that the metric counts no false
 negative for it and a detection on it is neither a true nor a false positive, and training
 ignores it as mmdet ignores crowd regions. Deleting it would remove false negatives and raise AP
-(DESIGN.md section 8). Its region is its amodal mask where the segmentation decodes to a
+(docs/annotation_format.md). Its region is its amodal mask where the segmentation decodes to a
 non-empty mask, else its ``bbox`` where that is 4 finite numbers covering part of the image; its
 category is its own where the file declares it, else every category of the file (one region per
 category). An annotation without either region, or one that names no image of the file, cannot

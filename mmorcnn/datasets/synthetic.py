@@ -18,7 +18,7 @@ amodal shape are learnable. Images are rendered front to back: a shape is placed
 already placed and its placement is resampled until it keeps a visible part of reasonable size
 (``occlude_rate <= max_occlude_rate``), so placing it never changes the masks of shapes in front.
 
-The output is mmdet's COCO layout in the canonical annotation format (DESIGN.md section 3)::
+The output is mmdet's COCO layout in the canonical annotation format (docs/annotation_format.md)::
 
     OUT_DIR/annotations/train.json   OUT_DIR/train/000000.png ...
     OUT_DIR/annotations/val.json     OUT_DIR/val/000000.png ...
@@ -314,7 +314,7 @@ def render_scene(rng: np.random.Generator,
 
 def scene_annotations(objects: Sequence[SyntheticObject], image_id: int,
                       first_ann_id: int) -> List[dict]:
-    """Canonical annotations (DESIGN.md section 3) of one rendered image.
+    """Canonical annotations (docs/annotation_format.md) of one rendered image.
 
     Annotation ids are consecutive from ``first_ann_id`` in depth order (``order``, 1 = front);
     ``occluder_ids`` are the ids of the shapes that hide part of this one by the one rule of

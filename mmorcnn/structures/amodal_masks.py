@@ -1,4 +1,4 @@
-"""Amodal instance masks that carry their visible and invisible parts along (DESIGN.md section 4).
+"""Amodal instance masks that carry their visible and invisible parts along (docs/design.md).
 
 mmdet's data transforms change ``results['gt_masks']`` only through the geometric methods of
 :class:`~mmdet.structures.mask.BitmapMasks` (``rescale``, ``flip``, ``pad``, ``crop``, indexing

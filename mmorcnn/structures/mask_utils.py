@@ -4,7 +4,8 @@ compared.
 Every part of mmorcnn (dataset, converters, metric, results files, inferencer, visualisation)
 goes through these helpers, so that polygons, uncompressed RLE and compressed RLE are checked and
 decoded the same way everywhere. Everything read from a file is checked here *before* a
-pycocotools C routine sees it (DESIGN.md section 8): pycocotools segfaults or runs out of memory
+pycocotools C routine sees it (docs/annotation_format.md): pycocotools segfaults or runs out of
+memory
 on NaN or huge polygon coordinates, and hangs or reads out of bounds on RLE counts that do not
 add up to ``height x width``. The checks:
 

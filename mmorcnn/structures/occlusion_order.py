@@ -15,7 +15,8 @@ visible part of ``j``. With ``overlap[i, j] = |invisible_i AND visible_j|`` in p
   predictions) is broken for the depth only, at its edge with the smallest overlap (ties: the
   smallest ``(i, j)``); ``occluders`` keeps the edge.
 
-Ground-truth ``occluder_ids`` in the canonical format (DESIGN.md section 3) are this rule applied
+Ground-truth ``occluder_ids`` in the canonical format (docs/annotation_format.md) are this rule
+applied
 to the ground-truth masks, so that they mean exactly what a model's predictions are scored on.
 """
 from typing import List, NamedTuple, Sequence, Union

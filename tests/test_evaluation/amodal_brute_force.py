@@ -1,6 +1,6 @@
 """An independent, deliberately plain implementation of the amodal measures for the tests.
 
-Written from the definitions of DESIGN.md section 6 alone: masks are decoded to pixels, IoUs are
+Written from the definitions of docs/metric.md alone: masks are decoded to pixels, IoUs are
 pixel counts, every (image, category) is matched in Python loops and AP is the mean over
 categories and thresholds of the 101-point interpolated precision. It shares no code with
 ``mmorcnn.evaluation.functional`` beyond reading RLEs.

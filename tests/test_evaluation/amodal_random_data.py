@@ -139,7 +139,7 @@ def to_coco_results(dets: AmodalDetections, mask: str) -> List[dict]:
 
 def to_annotation_file(anns_by_image: Dict[int, List[dict]], images: List[dict],
                        categories: List[dict]) -> dict:
-    """The scene in the canonical annotation format (DESIGN.md section 3)."""
+    """The scene in the canonical annotation format (docs/annotation_format.md)."""
     annotations = []
     for img in images:
         for a in anns_by_image[img['id']]:

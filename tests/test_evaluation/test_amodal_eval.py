@@ -18,7 +18,7 @@ from mmorcnn.structures.mask_utils import mask_to_rle
 from .amodal_brute_force import brute_force
 from .amodal_random_data import random_scene, to_coco_gt, to_coco_results
 
-DESIGN_KEYS = [  # DESIGN.md section 6
+DESIGN_KEYS = [  # docs/metric.md
     'AP_AV', 'AP_A', 'AP_V', 'occ_AP_AV', 'occ_AP_A', 'occ_AP_V', 'occ_AP_IV50', 'AP_AV_50',
     'AP_AV_75', 'AR_AV', 'AR_A', 'AR_V', 'occ_AR_AV', 'occ_AR_A', 'occ_AR_V'
 ]

@@ -16,7 +16,7 @@ import torch
 from mmorcnn.datasets.synthetic import generate_synthetic_amodal
 
 CONFIG = 'orcnn_r18_fpn_tiny_synthetic.py'
-#: What AmodalCocoMetric returns and mmdet's CocoMetric does not (DESIGN.md section 6).
+#: What AmodalCocoMetric returns and mmdet's CocoMetric does not (docs/metric.md).
 AMODAL_KEYS = ('amodal/AP_AV', 'amodal/AP_A', 'amodal/AP_V', 'amodal/occ_AP_AV', 'amodal/occ_AP_A',
                'amodal/occ_AP_V', 'amodal/occ_AP_IV50')
 MIM = shutil.which('mim', path=osp.dirname(sys.executable)) or shutil.which('mim')

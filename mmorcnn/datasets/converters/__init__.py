@@ -1,4 +1,5 @@
-"""Converters from the released amodal datasets to mmorcnn's canonical format (DESIGN.md sec. 3).
+"""Converters from the released amodal datasets to mmorcnn's canonical format
+(docs/annotation_format.md).
 
 One module per source format; the CLIs in ``tools/dataset_converters/`` are thin wrappers.
 """

@@ -1,4 +1,4 @@
-"""What every converter to the canonical amodal format (DESIGN.md section 3) shares.
+"""What every converter to the canonical amodal format (docs/annotation_format.md) shares.
 
 A converter maps the field names of its source format onto a canonical annotation, validates it
 with :func:`~mmorcnn.datasets.amodal_format.parse_amodal_annotation` (the one validator of the

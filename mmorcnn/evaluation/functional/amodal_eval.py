@@ -1,4 +1,4 @@
-"""The amodal evaluation protocol of the paper (section 3.3, DESIGN.md section 6).
+"""The amodal evaluation protocol of the paper (section 3.3, docs/metric.md).
 
 AP and AR as in COCO (categories and IoU thresholds 0.50:0.05:0.95 averaged, greedy matching by
 score, at most ``max_dets`` detections per image and category, crowd ground truth ignored), for
@@ -125,7 +125,7 @@ class AmodalEvalResult:
     """What :func:`evaluate_amodal` returns.
 
     Attributes:
-        metrics (dict): The result keys without the ``amodal/`` prefix (DESIGN.md section 6),
+        metrics (dict): The result keys without the ``amodal/`` prefix (docs/metric.md),
             e.g. ``AP_AV``, ``occ_AP_V_50``, ``AR_A``, ``occ_AP_IV50``, ``things_AP_A``,
             ``heavy_AR_A``, ``order_acc``, ``order_F1``; fractions in [0, 1], -1 where not
             evaluable.

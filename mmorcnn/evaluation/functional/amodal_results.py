@@ -3,7 +3,7 @@
 The results file (``AmodalCocoMetric(format_only=True)`` writes it,
 ``tools/analysis_tools/eval_amodal.py`` reads it) is a COCO results file, a JSON list with one
 object per detection, extended by the two extra masks with the names of the canonical annotation
-format (DESIGN.md section 3)::
+format (docs/annotation_format.md)::
 
     [{"image_id": 7,                        # id of the image in the annotation file
       "category_id": 3,                     # category id of the annotation file
@@ -17,7 +17,7 @@ format (DESIGN.md section 3)::
 
 Masks are RLEs (compressed, or uncompressed as pycocotools also reads them) of their image's
 size. Reading a results file (:func:`load_amodal_results`, :meth:`AmodalDetections.from_json`)
-validates every entry before pycocotools sees it (DESIGN.md section 8): a list of objects, the
+validates every entry before pycocotools sees it (docs/annotation_format.md): a list of objects, the
 required keys, integer ids of images and categories the annotation file declares, a finite
 score, valid RLEs (:func:`~mmorcnn.structures.mask_utils.check_rle`) of the image's size, the
 optional masks on every entry or on none. A problem is an :class:`AmodalResultsError` naming the

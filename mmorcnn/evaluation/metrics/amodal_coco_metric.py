@@ -1,4 +1,4 @@
-"""mmengine adapter of the amodal evaluation protocol (paper section 3.3, DESIGN.md section 6).
+"""mmengine adapter of the amodal evaluation protocol (paper section 3.3, docs/metric.md).
 
 The computation lives in :mod:`mmorcnn.evaluation.functional`; this class only turns mmdet's
 prediction layout into RLEs during ``process`` and calls the core in ``compute_metrics``. It
