@@ -5,8 +5,8 @@ Every part of mmorcnn (dataset, converters, metric, results files, inferencer, v
 goes through these helpers, so that polygons, uncompressed RLE and compressed RLE are checked and
 decoded the same way everywhere. Everything read from a file is checked here *before* a
 pycocotools C routine sees it (docs/annotation_format.md): pycocotools segfaults or runs out of
-memory
-on NaN or huge polygon coordinates, and hangs or reads out of bounds on RLE counts that do not
+memory on
+NaN or huge polygon coordinates, and hangs or reads out of bounds on RLE counts that do not
 add up to ``height x width``. The checks:
 
 * polygons: a list of parts, each a flat list of finite numbers with an even count and at least

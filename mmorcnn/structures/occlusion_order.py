@@ -16,8 +16,8 @@ visible part of ``j``. With ``overlap[i, j] = |invisible_i AND visible_j|`` in p
   smallest ``(i, j)``); ``occluders`` keeps the edge.
 
 Ground-truth ``occluder_ids`` in the canonical format (docs/annotation_format.md) are this rule
-applied
-to the ground-truth masks, so that they mean exactly what a model's predictions are scored on.
+applied to
+the ground-truth masks, so that they mean exactly what a model's predictions are scored on.
 """
 from typing import List, NamedTuple, Sequence, Union
 
