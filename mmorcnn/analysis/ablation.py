@@ -60,13 +60,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
+from mmorcnn.evaluation.functional.amodal_table import PAPER_COLUMNS
 from mmorcnn.utils import project_path
 from .demo_summary import read_test_metrics
 
-#: Result keys of the table's columns (without ``amodal/``) and their Markdown headers.
-COLUMNS = (('AP_AV', 'AP_AV'), ('AP_A', 'AP_A'), ('AP_V', 'AP_V'),
-           ('occ_AP_AV', 'occ. AP_AV'), ('occ_AP_A', 'occ. AP_A'), ('occ_AP_V', 'occ. AP_V'),
-           ('occ_AP_IV50', 'occ. AP_IV@0.5'))
+#: Result keys of the table's columns (without ``amodal/``) and their Markdown headers: the
+#: paper's columns, ``occ.`` for occluded.
+COLUMNS = tuple((key, name.replace('occluded ', 'occ. ')) for name, key in PAPER_COLUMNS)
 METRIC_PREFIX = 'amodal/'
 #: Columns a listing may add that are no metric key: the parameters of the RoI head outside its
 #: box head, i.e. of the mask heads (counted in the checkpoint), and the test time per image

@@ -10,9 +10,13 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional, Tuple
 
-#: The headline of the summary: (result key, label), AP in percent (paper 3.3, Table 6).
-HEADLINE = (('amodal/AP_A', 'AP_A'), ('amodal/AP_V', 'AP_V'), ('amodal/AP_AV', 'AP_AV'),
-            ('amodal/occ_AP_IV50', 'occluded AP_IV@0.5'))
+from mmorcnn.evaluation.functional.amodal_table import PAPER_COLUMNS
+
+#: The headline of the summary: (result key, label), AP in percent; four of the paper's
+#: columns (3.3, Table 6).
+_PAPER_NAMES = {key: name for name, key in PAPER_COLUMNS}
+HEADLINE = tuple((f'amodal/{key}', _PAPER_NAMES[key]) for key in ('AP_A', 'AP_V', 'AP_AV',
+                                                                  'occ_AP_IV50'))
 
 
 def read_train_log(work_dir: str) -> List[dict]:

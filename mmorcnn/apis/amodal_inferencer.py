@@ -45,12 +45,10 @@ from mmengine.config import ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.visualization import Visualizer
 
+from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import SoftMaskError, binary_masks, masks_to_rles
 from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
 
-#: Prediction fields written to the JSON, by their names there.
-MASK_FIELDS = (('masks', 'segmentation'), ('visible_masks', 'visible_mask'),
-               ('invisible_masks', 'invisible_mask'))
 #: Transforms that read ground truth; inference images have none.
 ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadAmodalAnnotations', 'mmdet.LoadAnnotations')
 
@@ -160,9 +158,9 @@ class AmodalInferencer(DetInferencer):
         classes = (self.model.dataset_meta or {}).get('classes')
         height, width = data_sample.ori_shape[:2]
         order = np.argsort(-pred.scores.cpu().numpy(), kind='stable')
-        rles = {name: masks_to_rles(binary_masks(pred.get(key), None,
-                                                 f'pred_instances.{key}')[order])
-                for key, name in MASK_FIELDS if key in pred}
+        rles = {kind.key: masks_to_rles(binary_masks(pred.get(kind.field), None,
+                                                     f'pred_instances.{kind.field}')[order])
+                for kind in MASK_KINDS if kind.field in pred}
         labels = pred.labels.cpu().numpy()[order]
         scores = pred.scores.cpu().numpy()[order]
         bboxes = pred.bboxes.cpu().numpy()[order]

@@ -29,6 +29,7 @@ from mmengine.structures import InstanceData
 from mmengine.utils import ProgressBar
 
 from mmorcnn.datasets.amodal_format import load_amodal_coco
+from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import rle_area, rle_to_mask
 from mmorcnn.visualization import contact_sheet
 from .amodal_inferencer import AmodalInferencer
@@ -72,15 +73,15 @@ def load_ground_truth(ann_file: str, classes: Sequence[str]) -> Dict[str, Instan
             anns.append(ann)
         height, width = img['height'], img['width']
 
-        def masks(key, anns=anns, height=height, width=width):
-            return torch.from_numpy(np.stack([rle_to_mask(a[key]).astype(bool) for a in anns])
+        def masks(kind, anns=anns, height=height, width=width):
+            return torch.from_numpy(np.stack([rle_to_mask(a[kind]).astype(bool) for a in anns])
                                     if anns else np.zeros((0, height, width), bool))
 
         boxes = np.array([a['bbox'] for a in anns], dtype=np.float32).reshape(-1, 4)
         boxes[:, 2:] += boxes[:, :2]
         by_name[osp.basename(img['file_name'])] = InstanceData(
-            masks=masks('amodal'), visible_masks=masks('visible'),
-            invisible_masks=masks('invisible'), bboxes=torch.from_numpy(boxes),
+            **{kind.field: masks(kind.name) for kind in MASK_KINDS},
+            bboxes=torch.from_numpy(boxes),
             labels=torch.tensor([label_of_name[name_of_cat[a['category_id']]] for a in anns],
                                 dtype=torch.long))
     if crowd:

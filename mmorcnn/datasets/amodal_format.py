@@ -34,14 +34,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Collection, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
-from mmorcnn.structures.mask_utils import (FormatError, MaskFormatError, bbox_to_rle,
-                                           check_image_size, empty_rle, is_integer, is_number,
-                                           located_message,
-                                           rle_and_not, rle_area, rle_intersect, rle_to_bbox,
-                                           segm_to_rle)
+from mmorcnn.structures.errors import AmodalAnnotationError, FormatError, MaskFormatError
+from mmorcnn.structures.mask_utils import (bbox_to_rle, check_image_size, empty_rle, is_integer,
+                                           is_number, mask_to_rle, rle_and_not, rle_area,
+                                           rle_intersect, rle_to_bbox, segm_to_rle)
 
 #: Share of a visible (or given invisible) mask's pixels that may lie outside the amodal mask:
 #: annotators draw the parts separately, so their borders disagree by a few pixels, and such a
@@ -58,31 +58,6 @@ REPAIR_CLIPPED = 'mask clipped to the amodal mask'
 #: How many skipped (or repaired) annotations :func:`load_amodal_coco` logs one by one before
 #: summarising.
 MAX_LOGGED_SKIPS = 10
-
-
-class AmodalAnnotationError(ValueError):
-    """An annotation (or annotation file) that does not follow the canonical amodal format.
-
-    The message names the annotation file, the image id and the annotation id (each left out
-    when ``None``: a problem of the file, or of an image record) and what is wrong.
-
-    Args:
-        ann_file (str): The annotation file that holds the annotation.
-        image_id: Id of the image the annotation belongs to.
-        ann_id: Id of the annotation, ``None`` for an image-level problem.
-        reason (str): What is wrong with it.
-    """
-
-    def __init__(self, ann_file: str, image_id, ann_id, reason: str) -> None:
-        self.ann_file = ann_file
-        self.image_id = image_id
-        self.ann_id = ann_id
-        self.reason = reason
-        super().__init__(located_message(ann_file, [('image', image_id), ('annotation', ann_id)],
-                                         reason))
-
-    def __reduce__(self):  # keep the attributes when sent between dataloader workers
-        return type(self), (self.ann_file, self.image_id, self.ann_id, self.reason)
 
 
 @dataclass
@@ -558,3 +533,56 @@ def load_amodal_coco(ann_file: str,
                   f'{dict(kinds)}; listed in AmodalCoco.repaired', logger=logger,
                   level=logging.WARNING)
     return coco
+
+
+def annotation_from_masks(ann_id: int,
+                          image_id: int,
+                          category_id: int,
+                          amodal: np.ndarray,
+                          visible: np.ndarray,
+                          iscrowd: int = 0,
+                          segmentation=None,
+                          write_all_masks: bool = False,
+                          **extra) -> dict:
+    """A canonical JSON annotation whose three masks agree exactly.
+
+    Args:
+        ann_id (int): Annotation id.
+        image_id (int): Image id.
+        category_id (int): Category id.
+        amodal (np.ndarray): ``(H, W)`` binary amodal mask, not empty.
+        visible (np.ndarray): ``(H, W)`` binary visible mask; clipped to ``amodal``.
+        iscrowd (int): COCO's crowd flag. Defaults to 0.
+        segmentation (list | dict, optional): The amodal segmentation to write, e.g. source
+            polygons, which may leave the image. Defaults to None, the RLE of ``amodal``.
+        write_all_masks (bool): Write ``visible_mask`` and ``invisible_mask`` of an unoccluded
+            instance too (files that state every mask, as the synthetic dataset's). Defaults
+            to False: left out, as the loader restores them exactly.
+        **extra: More fields (``order``, ``isstuff``, ...); ``None`` values are left out.
+
+    Returns:
+        dict: ``id``, ``image_id``, ``category_id``, ``iscrowd``, ``segmentation``, ``bbox`` and
+        ``area`` of the amodal mask, ``occlude_rate`` = invisible area / amodal area and, for an
+        occluded instance (or with ``write_all_masks``), ``visible_mask`` and
+        ``invisible_mask`` = amodal AND NOT visible as RLEs (absent means fully visible).
+    """
+    amodal = amodal.astype(np.uint8)
+    visible = visible.astype(np.uint8) & amodal
+    invisible = amodal & (1 - visible)
+    amodal_rle = mask_to_rle(amodal)
+    area = float(amodal.sum())
+    invisible_area = int(invisible.sum())
+    ann = dict(
+        id=ann_id,
+        image_id=image_id,
+        category_id=category_id,
+        iscrowd=int(iscrowd),
+        segmentation=amodal_rle if segmentation is None else segmentation,
+        bbox=rle_to_bbox(amodal_rle),
+        area=area,
+        occlude_rate=invisible_area / area)
+    if invisible_area or write_all_masks:
+        ann['visible_mask'] = mask_to_rle(visible)
+        ann['invisible_mask'] = mask_to_rle(invisible)
+    ann.update({key: value for key, value in extra.items() if value is not None})
+    return ann

@@ -38,10 +38,10 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmorcnn.datasets.amodal_format import AmodalCoco, load_amodal_coco
+from mmorcnn.datasets.amodal_format import AmodalCoco, annotation_from_masks, load_amodal_coco
 from mmorcnn.structures.mask_utils import rle_to_mask
 from mmorcnn.structures.occlusion_order import occluder_ids, occlusion_graph
-from .converters.common import SkipCounter, annotation_from_masks, track
+from .converters.common import SkipCounter, track
 
 MODES = ('amodal', 'modal')
 

@@ -36,7 +36,9 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmorcnn.structures.mask_utils import mask_to_rle, rle_to_bbox, rle_to_mask
+from mmorcnn.datasets.amodal_format import annotation_from_masks
+from mmorcnn.structures.mask_utils import rle_to_mask
+from mmorcnn.structures.occlusion_levels import PARTIAL_MAX
 from mmorcnn.structures.occlusion_order import occlusion_graph
 
 CLASSES: Tuple[str, ...] = ('disc', 'square', 'triangle', 'star', 'cross', 'hexagon')
@@ -52,9 +54,6 @@ CLASS_STYLES: Dict[str, Tuple[str, float]] = {
 }
 
 SPLITS: Tuple[str, ...] = ('train', 'val')
-
-# Occlusion buckets used in the statistics: partial is (0, PARTIAL_MAX], heavy above it.
-PARTIAL_MAX = 0.25
 
 
 @dataclass(frozen=True)
@@ -321,24 +320,10 @@ def scene_annotations(objects: Sequence[SyntheticObject], image_id: int,
     :func:`~mmorcnn.structures.occlusion_graph` (this shape's invisible part lies on their
     visible parts, beyond its noise thresholds), the relations that predictions are scored on.
     """
-    anns = []
-    for k, obj in enumerate(objects):
-        segmentation = mask_to_rle(obj.amodal)
-        anns.append(
-            dict(
-                id=first_ann_id + k,
-                image_id=image_id,
-                category_id=obj.label + 1,
-                iscrowd=0,
-                segmentation=segmentation,
-                bbox=rle_to_bbox(segmentation),
-                area=float(obj.amodal.sum()),
-                visible_mask=mask_to_rle(obj.visible),
-                invisible_mask=mask_to_rle(obj.invisible),
-                occlude_rate=obj.occlude_rate,
-                order=obj.order,
-                occluder_ids=[first_ann_id + j for j in obj.occluders]))
-    return anns
+    return [annotation_from_masks(first_ann_id + k, image_id, obj.label + 1, obj.amodal,
+                                  obj.visible, write_all_masks=True, order=obj.order,
+                                  occluder_ids=[first_ann_id + j for j in obj.occluders])
+            for k, obj in enumerate(objects)]
 
 
 def image_rng(seed: int, split: str, index: int) -> np.random.Generator:
@@ -350,7 +335,8 @@ def split_statistics(coco: dict,
                      spec: SyntheticAmodalSpec = SyntheticAmodalSpec()) -> dict:
     """Counts and occlusion rates of a dataset in the canonical format.
 
-    An instance is ``partial`` if ``0 < occlude_rate <= 0.25``, ``heavy`` above, and
+    An instance is ``partial`` if ``0 < occlude_rate <=`` :data:`PARTIAL_MAX`, ``heavy``
+    above (the occlusion levels of the metric), and
     ``border_cut`` if its amodal mask leaves the camera view of ``spec``.
     """
     anns = coco['annotations']

@@ -25,40 +25,18 @@ image, annotation or results entry). All RLEs returned here are compressed COCO 
 """
 import math
 import numbers
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 import pycocotools.mask as maskUtils
 
+from .errors import FormatError, MaskFormatError, SoftMaskError  # noqa: F401  (the family)
+
 Segmentation = Union[list, dict]
 
 #: pycocotools keeps run lengths (and so ``height * width``) in 32-bit unsigned integers.
 MAX_MASK_PIXELS = 2**32 - 1
-
-
-class FormatError(ValueError):
-    """A value read from a file that does not have the form it must have.
-
-    The message says what is wrong; the caller wraps it into an error that also says where
-    (:class:`~mmorcnn.datasets.amodal_format.AmodalAnnotationError`,
-    :class:`~mmorcnn.evaluation.functional.amodal_results.AmodalResultsError`).
-    """
-
-
-def located_message(path: str, where: Sequence[Tuple[str, Any]], reason: str) -> str:
-    """``'path: image 3, annotation 7: reason'``: the message of an error about an item of a
-    file; ``where`` lists ``(name, value)`` pairs, those with value ``None`` left out."""
-    named = ', '.join(f'{name} {value}' for name, value in where if value is not None)
-    return ': '.join([str(path)] + [named] * bool(named) + [reason])
-
-
-class MaskFormatError(FormatError):
-    """A segmentation that cannot be decoded safely; the message says why."""
-
-
-class SoftMaskError(ValueError):
-    """Soft (grey-level) masks where binary masks are needed, e.g. for RLE encoding."""
 
 
 def is_number(value) -> bool:

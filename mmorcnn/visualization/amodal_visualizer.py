@@ -13,6 +13,7 @@ from mmdet.visualization import DetLocalVisualizer, get_palette
 from mmengine.dist import master_only
 from mmengine.structures import InstanceData
 
+from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.occlusion_order import occlusion_graph
 
 #: Class colours (RGB) when neither the dataset nor the visualizer names a palette: matplotlib's
@@ -23,7 +24,7 @@ DEFAULT_PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                    (188, 189, 34), (23, 190, 207), (57, 59, 121), (99, 121, 57),
                    (140, 109, 49), (132, 60, 57), (123, 65, 115)]
 #: Instance fields that are ``(N, H, W)`` masks of the image.
-MASK_KEYS = ('masks', 'visible_masks', 'invisible_masks')
+_MASK_FIELDS = tuple(kind.field for kind in MASK_KINDS)
 
 
 def _as_bool_array(masks) -> np.ndarray:
@@ -83,7 +84,7 @@ def upscale_instances(instances: InstanceData, scale: int) -> InstanceData:
     everything else as it is."""
     out = InstanceData(metainfo=instances.metainfo)
     for key, value in instances.items():
-        if key in MASK_KEYS:
+        if key in _MASK_FIELDS:
             value = upscale_masks(value, scale)
         elif key == 'bboxes':
             value = torch.from_numpy(_boxes_array(value) * scale)

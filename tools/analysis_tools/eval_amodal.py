@@ -15,8 +15,7 @@ import argparse
 import sys
 
 from mmorcnn.analysis.eval_amodal import evaluate_results_file
-from mmorcnn.datasets.amodal_format import AmodalAnnotationError
-from mmorcnn.evaluation.functional import AmodalResultsError
+from mmorcnn.structures import AmodalError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,5 +57,5 @@ def main(argv=None) -> dict:
 if __name__ == '__main__':
     try:
         main()
-    except (AmodalAnnotationError, AmodalResultsError) as e:  # a bad input file: no traceback
+    except AmodalError as e:  # a bad input file: no traceback
         sys.exit(f'{type(e).__name__}: {e}')

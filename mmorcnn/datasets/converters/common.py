@@ -28,8 +28,7 @@ import numpy as np
 from mmorcnn.datasets.amodal_format import (AmodalAnnotationError, index_images,  # noqa: F401
                                             parse_amodal_annotation, read_coco_json)
 from mmorcnn.datasets.statistics import OcclusionStatistics, occlusion_statistics
-from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_area, rle_intersect,
-                                           rle_to_bbox, rle_to_mask)
+from mmorcnn.structures.mask_utils import rle_and_not, rle_area, rle_intersect
 from mmorcnn.structures.occlusion_order import occluder_ids, rle_occluders
 
 ON_ERROR_CHOICES = ('raise', 'skip')
@@ -118,55 +117,6 @@ def parse_source_annotation(raw: dict, img_info: dict, cat_ids: Iterable[int], s
         return parse_amodal_annotation(raw, img_info, cat_ids, src_file)
     except AmodalAnnotationError as e:
         raise AmodalAnnotationError(src_file, img_info['id'], where, e.reason) from None
-
-
-def annotation_from_masks(ann_id: int,
-                          image_id: int,
-                          category_id: int,
-                          amodal: np.ndarray,
-                          visible: np.ndarray,
-                          iscrowd: int = 0,
-                          segmentation=None,
-                          **extra) -> dict:
-    """A canonical JSON annotation whose three masks agree exactly.
-
-    Args:
-        ann_id (int): Annotation id.
-        image_id (int): Image id.
-        category_id (int): Category id.
-        amodal (np.ndarray): ``(H, W)`` binary amodal mask, not empty.
-        visible (np.ndarray): ``(H, W)`` binary visible mask; clipped to ``amodal``.
-        iscrowd (int): COCO's crowd flag. Defaults to 0.
-        segmentation (list | dict, optional): The amodal segmentation to write, e.g. source
-            polygons, which may leave the image. Defaults to None, the RLE of ``amodal``.
-        **extra: More fields (``order``, ``isstuff``, ...); ``None`` values are left out.
-
-    Returns:
-        dict: ``id``, ``image_id``, ``category_id``, ``iscrowd``, ``segmentation``, ``bbox`` and
-        ``area`` of the amodal mask, ``occlude_rate`` = invisible area / amodal area and, for an
-        occluded instance, ``visible_mask`` and ``invisible_mask`` = amodal AND NOT visible as
-        RLEs (absent means fully visible).
-    """
-    amodal = amodal.astype(np.uint8)
-    visible = visible.astype(np.uint8) & amodal
-    invisible = amodal & (1 - visible)
-    amodal_rle = mask_to_rle(amodal)
-    area = float(amodal.sum())
-    invisible_area = int(invisible.sum())
-    ann = dict(
-        id=ann_id,
-        image_id=image_id,
-        category_id=category_id,
-        iscrowd=int(iscrowd),
-        segmentation=amodal_rle if segmentation is None else segmentation,
-        bbox=rle_to_bbox(amodal_rle),
-        area=area,
-        occlude_rate=invisible_area / area)
-    if invisible_area:
-        ann['visible_mask'] = mask_to_rle(visible)
-        ann['invisible_mask'] = mask_to_rle(invisible)
-    ann.update({key: value for key, value in extra.items() if value is not None})
-    return ann
 
 
 def _xor_area(a: dict, b: dict) -> int:

@@ -30,14 +30,13 @@ import numpy as np
 
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError
 from mmorcnn.datasets.statistics import PAPER_TABLE5, table5_rows
+from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import (MaskFormatError, is_number, mask_to_rle,
                                            polygon_parts, rle_to_mask, segm_to_rle)
 from .common import (SkipCounter, add_occluder_ids, annotation_image, canonical_annotation,
                      dataset_occlusion_statistics, format_table, index_images,
                      parse_source_annotation, read_coco_json, record_disagreements, track)
 
-#: Mask fields of a canonical annotation that are moved when an image is padded.
-MASK_KEYS = ('segmentation', 'visible_mask', 'invisible_mask')
 
 #: ``(top, bottom, left, right)`` zero padding in pixels.
 Padding = Tuple[int, int, int, int]
@@ -171,7 +170,8 @@ def pad_image(img_info: dict, anns: List[dict], padding: Padding, img_dir: str,
                        padding=dict(top=top, bottom=bottom, left=left, right=right))
     padded_anns = [
         dict(ann, **{key: pad_segmentation(ann[key], padding, height, width)
-                     for key in MASK_KEYS if key in ann}) for ann in anns
+                     for key in (kind.key for kind in MASK_KINDS) if key in ann})
+        for ann in anns
     ]
     return padded_info, padded_anns
 

@@ -68,6 +68,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmorcnn.structures.mask_utils import bytes_rles, rle_area, rle_intersection_areas, rle_iou
+from mmorcnn.structures.occlusion_levels import OCCLUSION_LEVELS, PARTIAL_MAX  # noqa: F401
 from .amodal_results import AmodalDetections
 from .coco_matching import MATCHED, MatchRows, accumulate_precision_recall, match_detections
 from .occlusion_order_eval import ORDER_IOU_THR, ORDER_KEYS, evaluate_occlusion_order
@@ -81,11 +82,6 @@ IV_IOU_THR = 0.5
 #: 3.3: for AP_V and AP_IV on occluded objects, proposals whose amodal mask has at least this IoU
 #: with an ignored ground truth are removed ("meant for" a non-occluded object).
 REMOVE_IOU_THR = 0.5
-#: Occlusion levels of COCOA's official evaluation (amodalAPI ``myPyAmodalEvalDemo.py``):
-#: closed ranges ``(lo, hi)`` of the stated ``occlude_rate``; a ground truth outside is ignored.
-OCCLUSION_LEVELS = {'none': (0., 0.00001), 'partial': (0.00001, 0.25), 'heavy': (0.25, 1.)}
-#: The rate that ends the partial level and starts the heavy one (both include it).
-PARTIAL_MAX = OCCLUSION_LEVELS['partial'][1]
 #: AISFormer / VRSP-Net occlusion bins (their pycocotools' ``areaRng`` [0, .85], [0, .75],
 #: [0, .6] on visible fractions): closed ranges of the visible fraction, ``1 - occlude_rate`` for
 #: the ground truth and ``|A AND V| / |A|`` for a detection. ``occ15`` holds the objects at

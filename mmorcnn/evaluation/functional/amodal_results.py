@@ -36,38 +36,14 @@ from typing import Any, Collection, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from mmorcnn.datasets.amodal_format import MAX_ID, read_json
-from mmorcnn.structures.mask_utils import (FormatError, check_rle, is_integer, is_number,
-                                           located_message, to_json_rle)
+from mmorcnn.structures.errors import AmodalResultsError, FormatError
+from mmorcnn.structures.mask_kinds import MASK_KIND
+from mmorcnn.structures.mask_utils import check_rle, is_integer, is_number, to_json_rle
 
 #: Keys of the optional masks of a results-file entry, in the canonical format's names.
-VISIBLE_KEY, INVISIBLE_KEY = 'visible_mask', 'invisible_mask'
+VISIBLE_KEY, INVISIBLE_KEY = MASK_KIND['visible'].key, MASK_KIND['invisible'].key
 #: Keys every results-file entry has.
 REQUIRED_KEYS = ('image_id', 'category_id', 'score', 'segmentation')
-
-
-class AmodalResultsError(ValueError):
-    """A results file (or results entry) that does not follow the schema of this module.
-
-    The message names the results file, the entry index and its image id (each left out when
-    ``None``: a problem of the whole file) and what is wrong.
-
-    Args:
-        results_file (str): The results file.
-        index (int, optional): Index of the entry in the file's list.
-        image_id: Image id of the entry, if it has a usable one.
-        reason (str): What is wrong.
-    """
-
-    def __init__(self, results_file: str, index: Optional[int], image_id, reason: str) -> None:
-        self.results_file = results_file
-        self.index = index
-        self.image_id = image_id
-        self.reason = reason
-        super().__init__(located_message(results_file, [('entry', index), ('image', image_id)],
-                                         reason))
-
-    def __reduce__(self):
-        return type(self), (self.results_file, self.index, self.image_id, self.reason)
 
 
 def _check_entry(entry: Any, image_sizes: Optional[Mapping[int, Tuple[int, int]]],

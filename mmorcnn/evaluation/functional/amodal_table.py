@@ -17,15 +17,16 @@ _ROWS = [
     ('occlusion none', 'none_', 'A'), ('occlusion partial', 'partial_', 'A'),
     ('occlusion heavy', 'heavy_', 'A'),
 ]
-#: The paper's column order (Tables 3, 4, 6), for the one-line copy-paste summary.
-COPYPASTE_KEYS = ('AP_AV', 'AP_A', 'AP_V', 'occ_AP_AV', 'occ_AP_A', 'occ_AP_V', 'occ_AP_IV50')
+#: The paper's result columns (Tables 3, 4, 6): (column as the paper names it, result key).
+PAPER_COLUMNS = (('AP_AV', 'AP_AV'), ('AP_A', 'AP_A'), ('AP_V', 'AP_V'),
+                 ('occluded AP_AV', 'occ_AP_AV'), ('occluded AP_A', 'occ_AP_A'),
+                 ('occluded AP_V', 'occ_AP_V'), ('occluded AP_IV@0.5', 'occ_AP_IV50'))
+#: The paper's column order, for the one-line copy-paste summary.
+COPYPASTE_KEYS = tuple(key for _, key in PAPER_COLUMNS)
 
 #: The keys by protocol: (protocol, [(the column as its papers name it, key), ...]).
 PROTOCOL_COLUMNS = [
-    ('ORCNN (Follmann et al., Tables 3, 4, 6)', [
-        ('AP_AV', 'AP_AV'), ('AP_A', 'AP_A'), ('AP_V', 'AP_V'),
-        ('occluded AP_AV', 'occ_AP_AV'), ('occluded AP_A', 'occ_AP_A'),
-        ('occluded AP_V', 'occ_AP_V'), ('occluded AP_IV@0.5', 'occ_AP_IV50')]),
+    ('ORCNN (Follmann et al., Tables 3, 4, 6)', list(PAPER_COLUMNS)),
     ('amodalAPI (COCOA; ORCNN Table 1)', [
         ('AP', 'AP_A'), ('AR@100', 'AR_A'), ('things AP', 'things_AP_A'),
         ('stuff AP', 'stuff_AP_A'), ('none AP', 'none_AP_A'), ('partial AP', 'partial_AP_A'),

@@ -20,6 +20,7 @@ from mmengine.structures import BaseDataElement
 
 from mmdet.registry import METRICS
 from mmorcnn.datasets.amodal_format import category_ids_of_classes, load_amodal_coco
+from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import binary_masks, masks_to_rles, to_json_rle
 from ..functional import AmodalDetections, evaluate_amodal, save_pr_arrays
 from ..functional.amodal_table import report_amodal
@@ -151,10 +152,9 @@ class AmodalCocoMetric(BaseMetric):
                 labels=_numpy(pred['labels']).astype(np.int64),
                 scores=_numpy(pred['scores']).astype(np.float64),
                 bboxes=_numpy(pred['bboxes']).astype(np.float64).reshape(-1, 4),
-                **{name: _encode_masks(pred.get(key), self.mask_thr_binary,
-                                       f'pred_instances.{key}')
-                   for name, key in (('amodal', 'masks'), ('visible', 'visible_masks'),
-                                     ('invisible', 'invisible_masks'))}))
+                **{kind.name: _encode_masks(pred.get(kind.field), self.mask_thr_binary,
+                                            f'pred_instances.{kind.field}')
+                   for kind in MASK_KINDS}))
 
     def _label_to_cat_id(self) -> np.ndarray:
         """Category id of each label: classes of ``dataset_meta`` by name, else file order."""

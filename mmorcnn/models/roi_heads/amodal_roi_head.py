@@ -8,7 +8,7 @@ from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import InstanceList
-from .mask_heads.amodal_mask_head import MASK_FIELDS
+from mmorcnn.structures.mask_kinds import MASK_KIND
 from .occlusion_roi_head import add_occlusion_order
 
 
@@ -62,7 +62,7 @@ class AmodalRoIHead(StandardRoIHead):
         results_list = super().predict_mask(x, batch_img_metas, results_list, rescale)
         for results in results_list:
             # no box in the whole batch: mmdet's empty_instances gives only the amodal masks
-            for field in (MASK_FIELDS['visible'], MASK_FIELDS['invisible']):
+            for field in (MASK_KIND['visible'].field, MASK_KIND['invisible'].field):
                 if field not in results:
                     results[field] = results.masks.clone()
         return results_list

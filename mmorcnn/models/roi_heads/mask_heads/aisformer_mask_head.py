@@ -30,7 +30,8 @@ from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
 from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
-from .amodal_mask_head import MASK_FIELDS, paste_masks
+from mmorcnn.structures.mask_kinds import MASK_KIND
+from .amodal_mask_head import paste_masks
 
 #: The kinds of masks the head predicts, in the order of its output channels.
 AISFORMER_KINDS = ('occluder', 'visible', 'amodal', 'invisible')
@@ -211,7 +212,7 @@ class AISFormerMaskHead(FCNMaskHead):
         Returns:
             Tensor: (num_pos, mask_size, mask_size) targets.
         """
-        field = MASK_FIELDS[kind]
+        field = MASK_KIND[kind].field
         for gt in batch_gt_instances:
             if field not in gt:
                 raise KeyError(
@@ -261,7 +262,7 @@ class AISFormerMaskHead(FCNMaskHead):
             list[:obj:`InstanceData`]: ``results_list`` with the three kinds of (N, H, W) masks.
         """
         kinds = ('amodal', 'visible', 'invisible')
-        return paste_masks([(MASK_FIELDS[kind], True) for kind in kinds],
+        return paste_masks([(MASK_KIND[kind].field, True) for kind in kinds],
                            [tuple(self.logits_of(preds, kind) for preds in mask_preds)
                             for kind in kinds],
                            results_list, batch_img_metas, rcnn_test_cfg, rescale, activate_map)

@@ -20,12 +20,8 @@ from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
 from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
+from mmorcnn.structures.mask_kinds import MASK_KIND
 
-# The instance field that holds each kind of mask, in ``gt_instances`` (written by
-# PackAmodalDetInputs) and in ``pred_instances`` alike. Amodal masks live in mmdet's own ``masks``
-# so that every mmdet component that reads ``masks`` works on them.
-MASK_FIELDS = dict(amodal='masks', visible='visible_masks', invisible='invisible_masks',
-                   occluder='occluder_masks')
 
 _DEFAULT_LOSS = dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)
 
@@ -55,8 +51,8 @@ class AmodalMaskHead(FCNMaskHead):
                  mask_type: str = 'amodal',
                  loss_mask: OptConfigType = _DEFAULT_LOSS,
                  **kwargs) -> None:
-        if mask_type not in MASK_FIELDS:
-            raise ValueError(f'mask_type must be one of {tuple(MASK_FIELDS)}, got {mask_type!r}')
+        if mask_type not in MASK_KIND:
+            raise ValueError(f'mask_type must be one of {tuple(MASK_KIND)}, got {mask_type!r}')
         # FCNMaskHead always builds a loss; build the default one and drop it when switched off.
         super().__init__(loss_mask=loss_mask if loss_mask is not None else _DEFAULT_LOSS, **kwargs)
         if loss_mask is None:
@@ -65,8 +61,9 @@ class AmodalMaskHead(FCNMaskHead):
 
     @property
     def mask_field(self) -> str:
-        """str: The instance field of this head's masks, in the GT and in the results."""
-        return MASK_FIELDS[self.mask_type]
+        """str: The instance field of this head's masks, in the GT and in the results
+        (:data:`~mmorcnn.structures.mask_kinds.MASK_KIND`)."""
+        return MASK_KIND[self.mask_type].field
 
     @property
     def loss_name(self) -> str:

@@ -1,0 +1,95 @@
+"""mmorcnn's errors about what it reads: one family under :class:`AmodalError`.
+
+Every class is a ``ValueError``, so ``except ValueError`` keeps catching them. The errors about
+an item of a file (:class:`AmodalAnnotationError`, :class:`AmodalResultsError`) name the file
+and the item's ids in their message; :class:`FormatError` (and :class:`MaskFormatError`) say
+only what is wrong, and the caller that knows where wraps them into one of those.
+"""
+from typing import Any, Sequence, Tuple
+
+
+class AmodalError(ValueError):
+    """Base of mmorcnn's errors about its inputs (annotation files, results files, masks)."""
+
+
+class FormatError(AmodalError):
+    """A value read from a file that does not have the form it must have.
+
+    The message says what is wrong; the caller wraps it into an error that also says where
+    (:class:`AmodalAnnotationError`, :class:`AmodalResultsError`).
+    """
+
+
+class MaskFormatError(FormatError):
+    """A segmentation that cannot be decoded safely; the message says why."""
+
+
+class SoftMaskError(AmodalError):
+    """Soft (grey-level) masks where binary masks are needed, e.g. for RLE encoding."""
+
+
+def located_message(path: str, where: Sequence[Tuple[str, Any]], reason: str) -> str:
+    """``'path: image 3, annotation 7: reason'``: the message of an error about an item of a
+    file; ``where`` lists ``(name, value)`` pairs, those with value ``None`` left out."""
+    named = ', '.join(f'{name} {value}' for name, value in where if value is not None)
+    return ': '.join([str(path)] + [named] * bool(named) + [reason])
+
+
+class FileItemError(AmodalError):
+    """An item of a file that is wrong: the message names the file, the item's two ids (each
+    left out when ``None``) and what is wrong.
+
+    A subclass names its attributes (``FIELDS``: the file, the first id, the second id) and the
+    ids' words in the message (``ID_NAMES``).
+
+    Args:
+        path (str): The file.
+        first: The first id (None: not known, or a problem of the whole file).
+        second: The second id (None: not known, or a problem of the first item).
+        reason (str): What is wrong.
+    """
+    FIELDS: Tuple[str, str, str] = ('path', 'first', 'second')
+    ID_NAMES: Tuple[str, str] = ('item', 'part')
+
+    def __init__(self, path: str, first, second, reason: str) -> None:
+        for name, value in zip(self.FIELDS, (path, first, second)):
+            setattr(self, name, value)
+        self.reason = reason
+        super().__init__(located_message(path, list(zip(self.ID_NAMES, (first, second))),
+                                         reason))
+
+    def __reduce__(self):  # keep the attributes when sent between processes
+        return type(self), (*(getattr(self, name) for name in self.FIELDS), self.reason)
+
+
+class AmodalAnnotationError(FileItemError):
+    """An annotation (or annotation file) that does not follow the canonical amodal format.
+
+    The message names the annotation file, the image id and the annotation id (each left out
+    when ``None``: a problem of the file, or of an image record) and what is wrong.
+
+    Args:
+        ann_file (str): The annotation file that holds the annotation.
+        image_id: Id of the image the annotation belongs to.
+        ann_id: Id of the annotation, ``None`` for an image-level problem.
+        reason (str): What is wrong with it.
+    """
+    FIELDS = ('ann_file', 'image_id', 'ann_id')
+    ID_NAMES = ('image', 'annotation')
+
+
+class AmodalResultsError(FileItemError):
+    """A results file (or results entry) that does not follow the schema of
+    :mod:`mmorcnn.evaluation.functional.amodal_results`.
+
+    The message names the results file, the entry index and its image id (each left out when
+    ``None``: a problem of the whole file) and what is wrong.
+
+    Args:
+        results_file (str): The results file.
+        index (int, optional): Index of the entry in the file's list.
+        image_id: Image id of the entry, if it has a usable one.
+        reason (str): What is wrong.
+    """
+    FIELDS = ('results_file', 'index', 'image_id')
+    ID_NAMES = ('entry', 'image')
