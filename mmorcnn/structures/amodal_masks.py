@@ -21,7 +21,7 @@ mask stacks (tests/test_structures/test_amodal_masks.py compares the two on rand
   with 0: indexing, nearest-neighbour ``rescale`` / ``resize``, ``flip``, ``pad`` with 0, ``crop``,
   ``expand``. Every other operation (``rotate``, ``shear``, ``translate``, ``crop_and_resize``,
   interpolating resizes, padding with another value) first turns the derived invisible masks into
-  a third stack and transforms all three with mmdet's own method, exactly as before.
+  a third stack and transforms all three with mmdet's own method.
 - **All masks of an image in one call.** ``rescale`` / ``resize`` (nearest), ``flip`` and ``pad``
   work on the whole ``(N, H, W)`` stack at once instead of one mask at a time, and no operation
   copies its result a second time (``BitmapMasks.__init__`` does, with ``np.stack``).

@@ -16,6 +16,21 @@ from mmengine.structures import InstanceData
 from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.occlusion_order import occlusion_graph
 
+#: Image side (square root of height x width, in pixels) at which the occlusion arrows and the
+#: depth tags have their base size; they scale with the side within ``ARROW_SCALE_RANGE``.
+ARROW_BASE_SIDE = 400
+ARROW_SCALE_RANGE = (0.5, 1.5)
+#: Base sizes of the arrows (line width, head size, gap to the anchors) and depth tags (font).
+ARROW_LINE_WIDTH, ARROW_HEAD_SIZE, ARROW_GAP, DEPTH_FONT_SIZE = 1.5, 12, 6, 11
+#: A label's box estimated from its font size: line height (matplotlib's line spacing with the
+#: box padding) and mean character width, both in font sizes, plus a margin in pixels.
+LABEL_LINE_HEIGHT, LABEL_CHAR_WIDTH, LABEL_MARGIN = 1.35, 0.6, 2
+#: Luma (ITU-R BT.601 weights, 0-255) below which a label's colour gets white text, else black.
+LUMA_WEIGHTS, DARK_LUMA = (0.299, 0.587, 0.114), 150
+#: Height in pixels of the caption strip above each panel of a composed image, and the caption's
+#: offset from the panel's left edge and from the strip's bottom.
+CAPTION_STRIP, CAPTION_X, CAPTION_BASELINE = 22, 4, 7
+
 #: Class colours (RGB) when neither the dataset nor the visualizer names a palette: matplotlib's
 #: tab10 then the dark half of tab20b, cycled for more classes. Fixed, so that a class keeps its
 #: colour in every overlay, the ground truth and the prediction.
@@ -269,18 +284,19 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         anchors = np.zeros((len(amodal), 2))
         for i in shown:
             anchors[i] = _anchor(visible[i] if visible[i].any() else amodal[i])
-        scale = max(0.5, min(1.5, np.sqrt(amodal.shape[1] * amodal.shape[2]) / 400))
+        low, high = ARROW_SCALE_RANGE
+        scale = max(low, min(high, np.sqrt(amodal.shape[1] * amodal.shape[2]) / ARROW_BASE_SIDE))
         if self.draw_occlusion_arrows:
             color = tuple(c / 255 for c in self.arrow_color)
             for occluded, occluder in zip(*np.nonzero(graph.occluders)):  # never empty masks
                 self.ax_save.annotate(
                     '', xy=tuple(anchors[occluded]), xytext=tuple(anchors[occluder]),
-                    arrowprops=dict(arrowstyle='-|>', color=color, lw=1.5 * scale,
-                                    mutation_scale=12 * scale, shrinkA=6 * scale,
-                                    shrinkB=6 * scale))
+                    arrowprops=dict(arrowstyle='-|>', color=color, lw=ARROW_LINE_WIDTH * scale,
+                                    mutation_scale=ARROW_HEAD_SIZE * scale,
+                                    shrinkA=ARROW_GAP * scale, shrinkB=ARROW_GAP * scale))
         if self.draw_depth and len(shown):
             self.draw_texts([f'd{graph.depth[i]}' for i in shown], anchors[shown],
-                            colors=(255, 255, 255), font_sizes=int(round(11 * scale)),
+                            colors=(255, 255, 255), font_sizes=int(round(DEPTH_FONT_SIZE * scale)),
                             vertical_alignments='center', horizontal_alignments='center',
                             bboxes=[dict(facecolor='black', alpha=0.7, pad=0.6,
                                          edgecolor='none')] * len(shown))
@@ -315,7 +331,7 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
             return self
         positions, valigns = self.label_positions(texts, boxes)
         for text, pos, valign, color in zip(texts, positions, valigns, colors):
-            dark = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2] < 150
+            dark = float(np.dot(LUMA_WEIGHTS, color[:3])) < DARK_LUMA
             self.draw_texts(text, np.array(pos), font_sizes=self.font_size,
                             colors='white' if dark else 'black',
                             vertical_alignments=valign, horizontal_alignments='left',
@@ -329,11 +345,12 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         or covers an earlier label, just below the box; failing both, inside the box's top edge.
         Returns the anchor points and matplotlib's vertical alignment of each."""
         height, width = self.height, self.width
-        text_h = self.font_size * self.dpi / 72 * 1.35 + 2
+        font_px = self.font_size * self.dpi / 72  # points to pixels
+        text_h = font_px * LABEL_LINE_HEIGHT + LABEL_MARGIN
         placed = []
         positions, valigns = [], []
         for text, (x1, y1, x2, y2) in zip(texts, boxes):
-            text_w = len(text) * self.font_size * self.dpi / 72 * 0.6 + 2
+            text_w = len(text) * font_px * LABEL_CHAR_WIDTH + LABEL_MARGIN
             x = float(min(max(x1, 0), max(width - text_w, 0)))
             candidates = [(y1 - 1 - text_h, 'bottom', y1 - 1), (y2 + 1, 'top', y2 + 1),
                           (max(y1, 0) + 1, 'top', max(y1, 0) + 1)]
@@ -397,14 +414,14 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         each one's caption in a strip above it."""
         if len(panels) == 1:
             return panels[0][1]
-        strip = 22
+        strip = CAPTION_STRIP
         height = max(p.shape[0] for _, p in panels) + strip
         width = sum(p.shape[1] for _, p in panels) + gap * (len(panels) - 1)
         canvas = np.full((height, width, 3), 255, np.uint8)
         x = 0
         for caption, panel in panels:
             canvas[strip:strip + panel.shape[0], x:x + panel.shape[1]] = panel
-            cv2.putText(canvas, caption, (x + 4, strip - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+            cv2.putText(canvas, caption, (x + CAPTION_X, strip - CAPTION_BASELINE), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                         (0, 0, 0), 1, cv2.LINE_AA)
             x += panel.shape[1] + gap
         return canvas
