@@ -4,6 +4,14 @@ _base_ = 'mmdet::_base_/default_runtime.py'
 # registries (and makes checkpoints loadable under torch >= 2.6).
 custom_imports = dict(imports=['mmorcnn'], allow_failed_imports=False)
 
+# mmengine's Runner plus the checks made before work starts (writable work dir, class count of
+# every head against the dataset, a checkpoint that fits the model for testing and resuming),
+# checkpoints written then renamed, and --resume past an unreadable latest checkpoint
+# (docs/robustness.md). allow_partial_checkpoint=True tests a checkpoint that lacks weights of
+# the model, with those weights at their random initialisation.
+runner_type = 'AmodalRunner'
+allow_partial_checkpoint = False
+
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=3),

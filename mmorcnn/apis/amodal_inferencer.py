@@ -32,6 +32,7 @@ The mask names are those of the canonical annotation format (docs/annotation_for
 results file of ``AmodalCocoMetric``: ``segmentation`` is the amodal mask.
 """
 import json
+import logging
 import math
 import os
 import os.path as osp
@@ -43,14 +44,19 @@ from mmdet.apis import DetInferencer
 from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
 from mmengine.dataset import pseudo_collate
+from mmengine.logging import print_log
 from mmengine.visualization import Visualizer
 
+from mmorcnn.datasets.image_check import image_problem
+from mmorcnn.engine.checkpoint_fit import check_checkpoint_fits
 from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import SoftMaskError, binary_masks, masks_to_rles
 from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
 
 #: Transforms that read ground truth; inference images have none.
 ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadAmodalAnnotations', 'mmdet.LoadAnnotations')
+#: Image loaders of the configs that mmdet's inferencer replaces by its own loader.
+IMAGE_LOADERS = ('LoadNamedImageFromFile', 'mmdet.LoadNamedImageFromFile')
 
 
 class _Batches:
@@ -71,7 +77,12 @@ class AmodalInferencer(DetInferencer):
 
     Differences to mmdet's: a model whose mask heads return soft masks
     (``test_cfg.rcnn.mask_thr_binary < 0``) is refused, since the predictions are binary RLEs;
-    the test pipeline's ground-truth loading is dropped; the overlay is
+    the test pipeline's ground-truth loading is dropped; a checkpoint that lacks weights of
+    the model (or has them in another shape) is refused with a
+    :class:`~mmorcnn.engine.checkpoint_fit.CheckpointMismatchError` unless
+    ``allow_partial_checkpoint``; an image file that cannot be decoded is skipped with a
+    warning naming it (listed in :attr:`skipped_inputs`) and the others are processed; the
+    overlay is
     drawn by :class:`~mmorcnn.visualization.AmodalDetLocalVisualizer` (amodal masks in class
     colours, invisible parts highlighted) also when the config names mmdet's visualizer; the
     predictions are one record per instance with its amodal, visible and invisible masks as
@@ -87,12 +98,27 @@ class AmodalInferencer(DetInferencer):
         palette (str): Colour palette of the classes, as mmdet's. Defaults to 'none' (the
             config's or checkpoint's, else the visualizer's fixed ``DEFAULT_PALETTE``).
         show_progress (bool): Show a progress bar. Defaults to True.
+        allow_partial_checkpoint (bool): Run with a checkpoint that does not fit the model (the
+            missing weights at their random initialisation), warning instead of raising.
+            Defaults to False.
+
+    Attributes:
+        skipped_inputs (list[tuple]): ``(path, reason)`` of every input file skipped as
+            unreadable, over all calls.
     """
+
+    def __init__(self, *args, allow_partial_checkpoint: bool = False, **kwargs) -> None:
+        self.allow_partial_checkpoint = allow_partial_checkpoint
+        self.skipped_inputs: list = []
+        super().__init__(*args, **kwargs)
 
     def _load_weights_to_model(self, model, checkpoint: Optional[dict], cfg: ConfigDict) -> None:
         """As mmdet's; but where neither the argument, the config nor the checkpoint gives a
         palette, the classes get the fixed :data:`DEFAULT_PALETTE` of the visualizer instead of
         mmdet's random one (and its warning, which a user could not act on)."""
+        if checkpoint is not None:
+            check_checkpoint_fits(model, checkpoint, str(self._weights_file), 'inference',
+                                  self.allow_partial_checkpoint)
         with warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='palette does not exist')
             super()._load_weights_to_model(model, checkpoint, cfg)
@@ -100,6 +126,24 @@ class AmodalInferencer(DetInferencer):
             num_classes = len(model.dataset_meta.get('classes') or DEFAULT_PALETTE)
             model.dataset_meta['palette'] = [DEFAULT_PALETTE[i % len(DEFAULT_PALETTE)]
                                              for i in range(num_classes)]
+
+    def _init_model(self, cfg: ConfigDict, weights: Optional[str], device: str = 'cpu'):
+        self._weights_file = weights  # named by the checkpoint check of _load_weights_to_model
+        return super()._init_model(cfg, weights, device)
+
+    def _inputs_to_list(self, inputs) -> list:
+        """As mmdet's; input files that cannot be decoded are left out with a warning that
+        names each (they are listed in :attr:`skipped_inputs`)."""
+        readable = []
+        for item in super()._inputs_to_list(inputs):
+            problem = image_problem(item) if isinstance(item, str) else None
+            if problem is None:
+                readable.append(item)
+                continue
+            self.skipped_inputs.append((item, problem))
+            print_log(f'skipped input {item}: {problem}', logger='current',
+                      level=logging.WARNING)
+        return readable
 
     def _init_pipeline(self, cfg: ConfigDict):
         """The config's test pipeline without its annotation loading; refuses soft masks."""
@@ -111,8 +155,11 @@ class AmodalInferencer(DetInferencer):
                 'soft masks (grey levels), but AmodalInferencer writes binary RLE masks; set '
                 'it to a threshold in [0, 1] (mmdet uses 0.5)')
         pipeline = cfg.test_dataloader.dataset.pipeline
+        # mmdet replaces the image loader by its InferencerLoader (files and arrays): it looks
+        # for mmcv's name; unreadable files are left out before (_inputs_to_list).
         cfg.test_dataloader.dataset.pipeline = [
-            t for t in pipeline if t['type'] not in ANNOTATION_LOADERS]
+            dict(t, type='LoadImageFromFile') if t['type'] in IMAGE_LOADERS else t
+            for t in pipeline if t['type'] not in ANNOTATION_LOADERS]
         return super()._init_pipeline(cfg)
 
     def _init_collate(self, cfg: ConfigDict) -> Callable:

@@ -94,7 +94,8 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
                    ann_file: Optional[str] = None, device: Optional[str] = None,
                    score_thr: float = 0.5, batch_size: int = 1, limit: Optional[int] = None,
                    sheet_cols: int = 2, palette: str = 'none',
-                   occlusion_arrows: bool = False) -> str:
+                   occlusion_arrows: bool = False,
+                   allow_partial_checkpoint: bool = False) -> str:
     """Run the model on ``image`` (a file or a folder, the first ``limit`` images by name) and
     write the overlays, the contact sheet and the JSON predictions under ``out_dir`` (see the
     module docstring).
@@ -113,13 +114,16 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
         sheet_cols (int): Overlays per row of the contact sheet.
         palette (str): Class colours, as mmdet's; ``'none'``: the dataset's, else a fixed one.
         occlusion_arrows (bool): Draw an arrow from each occluder to each instance it hides.
+        allow_partial_checkpoint (bool): Run with a checkpoint that lacks weights of the model
+            (they keep their random initialisation); without it such a checkpoint is refused.
 
     Returns:
         str: The summary of what was predicted and written.
     """
     images = list_images(image, limit)
     inferencer = AmodalInferencer(config, checkpoint, device=device,
-                                  palette=palette, show_progress=False)
+                                  palette=palette, show_progress=False,
+                                  allow_partial_checkpoint=allow_partial_checkpoint)
     visualizer = inferencer.visualizer
     visualizer.draw_occlusion_arrows = occlusion_arrows
     ground_truth = {}
@@ -134,7 +138,8 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
         chunk = images[start:start + CHUNK]
         samples = inferencer(chunk, batch_size=batch_size, return_datasamples=True,
                              no_save_vis=True)['predictions']
-        for path, sample in zip(chunk, samples):
+        for sample in samples:  # unreadable images are skipped (inferencer.skipped_inputs)
+            path = sample.img_path
             record = inferencer.pred2dict(sample, out_dir)  # writes preds/<stem>.json
             kept += [inst for inst in record['instances'] if inst['score'] > score_thr]
             name = osp.basename(path)
@@ -148,11 +153,16 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
             cells.append(contact_sheet_cell(visualizer.get_image(), sheet_cols))
             titles.append(name)
             bar.update()
+        for _ in range(len(chunk) - len(samples)):  # the skipped ones
+            bar.update()
+    if not cells:
+        raise RuntimeError(f'none of the {len(images)} images could be read: '
+                           + '; '.join(f'{p}: {r}' for p, r in inferencer.skipped_inputs[:5]))
     sheet_path = osp.join(out_dir, 'contact_sheet.png')
     sheet, _ = contact_sheet(cells, titles, ncols=sheet_cols, cell_width=cells[0].shape[1])
     mmcv.imwrite(sheet[..., ::-1], sheet_path)
 
-    summary = f'\n{len(images)} image(s), {len(kept)} instances with score > {score_thr}'
+    summary = f'\n{len(cells)} image(s), {len(kept)} instances with score > {score_thr}'
     if any('invisible_mask' in inst for inst in kept):
         # invisible share of each instance's amodal mask, the paper's occlusion rate
         invisible = rle_area([inst['invisible_mask'] for inst in kept])
@@ -163,6 +173,9 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
     elif kept:
         summary += ' (the model predicts amodal masks only)'
     lines = [summary]
+    if inferencer.skipped_inputs:
+        lines.append(f'{len(inferencer.skipped_inputs)} image(s) could not be read and were '
+                     'skipped: ' + '; '.join(f'{p} ({r})' for p, r in inferencer.skipped_inputs))
     if without_gt:
         lines.append(f'{len(without_gt)} image(s) are not in {ann_file} and are drawn without '
                      f'ground truth: {", ".join(without_gt[:5])}'

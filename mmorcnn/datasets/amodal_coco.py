@@ -11,6 +11,12 @@ from mmengine.logging import print_log
 
 from .amodal_format import (DEFAULT_PART_TOLERANCE, AmodalAnnotationError, AmodalCoco,
                             category_ids_of_classes, load_amodal_coco)
+from .image_check import describe_unreadable, unreadable_images
+
+
+class EmptyDatasetError(AmodalAnnotationError):
+    """A dataset left without images: the annotation file has none, or ``filter_cfg`` removed
+    them all. The message names the file, the filter and what the file holds."""
 
 
 @DATASETS.register_module()
@@ -39,6 +45,11 @@ class AmodalCocoDataset(CocoDataset):
             amodal mask (it is clipped to it). Defaults to ``DEFAULT_PART_TOLERANCE`` (50%).
         check_image_files (bool): Whether to check at load time that every image file exists.
             Defaults to True.
+        check_images (bool): Whether to decode every image once at load time
+            (:func:`~mmorcnn.datasets.image_check.unreadable_images`): with ``on_error='raise'``
+            an unreadable image stops the loading with an :class:`AmodalAnnotationError` that
+            lists every unreadable file with its image id; with ``'skip'`` those images are left
+            out, logged and listed in :attr:`skipped`. Defaults to False (it reads every image).
         **kwargs: Arguments of :class:`~mmdet.datasets.CocoDataset`.
 
     Attributes:
@@ -55,10 +66,12 @@ class AmodalCocoDataset(CocoDataset):
                  on_error: str = 'raise',
                  visible_tolerance: float = DEFAULT_PART_TOLERANCE,
                  check_image_files: bool = True,
+                 check_images: bool = False,
                  **kwargs) -> None:
         self.on_error = on_error
         self.visible_tolerance = visible_tolerance
         self.check_image_files = check_image_files
+        self.check_images = check_images
         self.skipped: list = []
         super().__init__(*args, **kwargs)
 
@@ -80,7 +93,51 @@ class AmodalCocoDataset(CocoDataset):
         if skipped_images:
             print_log(f'{self.ann_file}: skipped {skipped_images} images whose file is missing',
                       logger='current', level=logging.WARNING)
+        #: Images in the file (before ``filter_cfg``), for the message of an empty dataset.
+        self.num_loaded_images = len(data_list)
+        if self.check_images:
+            data_list = self._drop_unreadable_images(data_list)
         return data_list
+
+    def _drop_unreadable_images(self, data_list: List[dict]) -> List[dict]:
+        """``check_images``: decode every image; raise or leave out the unreadable ones."""
+        bad = unreadable_images([(d['img_id'], d['img_path']) for d in data_list],
+                                self.backend_args)
+        if not bad:
+            return data_list
+        if self.on_error == 'raise':
+            raise AmodalAnnotationError(
+                self.ann_file, None, None,
+                f'{len(bad)} of {len(data_list)} images cannot be decoded: '
+                f'{describe_unreadable(bad)} (leave them out with on_error=\'skip\')')
+        self.skipped.extend((b.image_id, None, f'image file {b.img_path} {b.reason}')
+                            for b in bad)
+        print_log(f'{self.ann_file}: left out {len(bad)} images that cannot be decoded: '
+                  f'{describe_unreadable(bad)}', logger='current', level=logging.WARNING)
+        bad_ids = {b.image_id for b in bad}
+        return [d for d in data_list if d['img_id'] not in bad_ids]
+
+    def filter_data(self) -> List[dict]:
+        """CocoDataset's ``filter_cfg`` filter; a dataset left without any image is an
+        :class:`EmptyDatasetError` naming the file and the filter (instead of mmengine's
+        ``need at least one array to concatenate`` when it packs the empty list)."""
+        data_list = super().filter_data()
+        if data_list:
+            return data_list
+        loaded = getattr(self, 'num_loaded_images', len(self.data_list))
+        if not self.data_list:
+            skipped = sum(ann_id is None for _, ann_id, _ in self.skipped)
+            reason = (f'no images to {"test" if self.test_mode else "train"} on: the file lists '
+                      f'{loaded + skipped} images' + (f', {skipped} of them skipped (on_error='
+                                                      "'skip')" if skipped else ''))
+        else:
+            with_objects = sum(
+                any(not inst['ignore_flag'] for inst in d['instances']) for d in self.data_list)
+            reason = (f'filter_cfg={dict(self.filter_cfg)} leaves no image: of the '
+                      f'{len(self.data_list)} images, {with_objects} have objects of the classes '
+                      f'{list(self._metainfo["classes"])[:10]}; relax filter_cfg (e.g. '
+                      'filter_empty_gt=False, a smaller min_size) or check the annotations')
+        raise EmptyDatasetError(self.ann_file, None, None, reason)
 
     def _set_classes(self, coco: AmodalCoco) -> None:
         """Fill ``classes`` from the file when not configured; map category ids to labels."""

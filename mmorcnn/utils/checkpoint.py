@@ -15,7 +15,11 @@ the real ``builtins.getattr`` would let a crafted checkpoint reach any attribute
 ``os.system``), so ``builtins.getattr`` is mapped to :func:`_history_buffer_getattr`, which only
 returns the statistics methods of a ``HistoryBuffer``.
 """
-from typing import List
+import os
+import os.path as osp
+import re
+import zipfile
+from typing import List, Optional
 
 import numpy as np
 import torch
@@ -61,3 +65,40 @@ def setup_checkpoint_loading() -> None:
     if add_safe_globals is None:
         return
     add_safe_globals(checkpoint_safe_globals())
+
+
+#: Checkpoint names that mmengine's CheckpointHook writes (``iter_{n}.pth``, ``epoch_{n}.pth``).
+_STEP_CHECKPOINT = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+
+
+def checkpoint_problem(filename: str) -> Optional[str]:
+    """Why ``filename`` cannot be read as a checkpoint, or None when it can.
+
+    A torch checkpoint is a zip archive: the archive's directory and every member's CRC are
+    checked, which finds a file cut short by a kill or a full disk without unpickling it. A file
+    in torch's legacy (non-zip) format is loaded with the safe loader instead.
+    """
+    if not osp.isfile(filename):
+        return 'file not found'
+    if zipfile.is_zipfile(filename):
+        try:
+            with zipfile.ZipFile(filename) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            return f'damaged zip archive ({e})'
+        return None if bad is None else f'damaged zip archive (member {bad} fails its CRC)'
+    try:
+        torch.load(filename, map_location='cpu', weights_only=True)
+    except Exception as e:  # any failure means: not readable as a checkpoint
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return f'not a readable checkpoint ({reason})'
+    return None
+
+
+def step_checkpoints(directory: str) -> List[str]:
+    """The ``iter_{n}.pth`` / ``epoch_{n}.pth`` files of ``directory``, newest step first."""
+    if not osp.isdir(directory):
+        return []
+    found = [(int(m.group(1)), name) for name in os.listdir(directory)
+             for m in [_STEP_CHECKPOINT.match(name)] if m]
+    return [osp.join(directory, name) for _, name in sorted(found, reverse=True)]

@@ -49,6 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--palette', default='none',
                         help="class colours, as mmdet's: 'coco', 'random', ... (default: the "
                         "dataset's, else a fixed palette)")
+    parser.add_argument('--allow-partial-checkpoint', action='store_true',
+                        help='run with a checkpoint that lacks weights of the model (they keep '
+                        'their random initialisation); without it such a checkpoint is refused')
     parser.add_argument('--occlusion-arrows', action='store_true',
                         help='draw an arrow from each occluder to each instance it hides (the '
                         'depths are always written)')
@@ -66,7 +69,8 @@ def main(argv=None) -> int:
                          ann_file=args.ann_file, device=args.device, score_thr=args.score_thr,
                          batch_size=args.batch_size, limit=args.limit,
                          sheet_cols=args.sheet_cols, palette=args.palette,
-                         occlusion_arrows=args.occlusion_arrows))
+                         occlusion_arrows=args.occlusion_arrows,
+                         allow_partial_checkpoint=args.allow_partial_checkpoint))
     return 0
 
 

@@ -8,14 +8,14 @@ data_root = 'data/'
 backend_args = None
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadNamedImageFromFile', backend_args=backend_args),
     dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=(1111, 800), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackAmodalDetInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadNamedImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=(1111, 800), keep_ratio=True),
     dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True),
     dict(

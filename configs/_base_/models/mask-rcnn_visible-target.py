@@ -8,7 +8,7 @@
 # At test time it predicts one mask per instance, which the amodal metric scores as both its
 # amodal and its visible mask (paper 3.3).
 visible_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadNamedImageFromFile'),
     dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True, target='visible'),
     dict(type='Resize', scale=(1111, 800), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),

@@ -1,4 +1,4 @@
 from .formatting import PackAmodalDetInputs
-from .loading import LoadAmodalAnnotations
+from .loading import LoadAmodalAnnotations, LoadNamedImageFromFile
 
-__all__ = ['LoadAmodalAnnotations', 'PackAmodalDetInputs']
+__all__ = ['LoadAmodalAnnotations', 'LoadNamedImageFromFile', 'PackAmodalDetInputs']

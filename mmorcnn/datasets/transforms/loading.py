@@ -1,14 +1,16 @@
-"""Loading of the amodal, visible and invisible masks of an image's instances."""
+"""Loading of an image and of the amodal, visible and invisible masks of its instances."""
 import logging
-
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 import pycocotools.mask as maskUtils
+from mmcv.transforms import LoadImageFromFile
 from mmdet.datasets.transforms import LoadAnnotations
 from mmdet.evaluation.functional import bbox_overlaps
 from mmdet.registry import TRANSFORMS
 from mmengine.logging import print_log
+
+from mmorcnn.datasets.image_check import ImageReadError
 
 from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
 from mmorcnn.structures.mask_utils import bytes_rles, rle_is_and_not, rles_to_masks
@@ -16,6 +18,29 @@ from mmorcnn.structures.occlusion_order import rle_occluders
 
 #: The rules that decide whose visible masks make up an instance's occluder mask.
 OCCLUDER_RULES = ('occluder_ids', 'box_iou')
+
+
+@TRANSFORMS.register_module()
+class LoadNamedImageFromFile(LoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` whose failure names the file and the image id.
+
+    An image that cannot be read or decoded raises an
+    :class:`~mmorcnn.datasets.image_check.ImageReadError` (``'data/train/0003.png: image 3:
+    cannot be decoded ...'``), also from inside a data loader worker, instead of mmcv's bare
+    assertion or decoder error. With ``ignore_empty=True`` it returns None as mmcv's does (the
+    dataset then draws another sample). ``AmodalCocoDataset(check_images=True)`` finds such
+    files before training.
+
+    Args: as :class:`mmcv.transforms.LoadImageFromFile`.
+    """
+
+    def transform(self, results: dict) -> Optional[dict]:
+        try:
+            return super().transform(results)
+        except Exception as e:  # unreadable file or undecodable bytes
+            raise ImageReadError(results['img_path'], results.get('img_id'),
+                                 f'cannot be loaded as an image ({type(e).__name__}: '
+                                 f'{e})') from e
 
 
 @TRANSFORMS.register_module()

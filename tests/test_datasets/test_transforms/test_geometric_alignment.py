@@ -92,7 +92,7 @@ def test_config_pipelines_give_the_masks_of_mmdet_transforms_on_each_stack(confi
     for each of the amodal, visible and invisible stacks, on random scenes (both when the
     invisible masks are amodal AND NOT visible and when a file's differ)."""
     pipeline = [cfg for cfg in Config.fromfile(osp.join(DATASET_CONFIGS, config))[key]
-                if cfg['type'] != 'LoadImageFromFile']
+                if cfg['type'] not in ('LoadImageFromFile', 'LoadNamedImageFromFile')]
     rng = np.random.default_rng(0)
     for scene in range(6):
         height, width = (int(v) for v in rng.integers(20, 90, 2))
