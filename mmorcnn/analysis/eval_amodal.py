@@ -56,7 +56,6 @@ def evaluate_results_file(ann_file: str,
             'eval_amodal') else MMLogger.get_instance('eval_amodal', log_level='INFO')
     gt = load_amodal_coco(ann_file, on_error=on_error, logger=logger)
     detections = load_amodal_results(results_file, gt)
-    logger.info(f'{len(detections)} detections on {len(gt.images)} images')
     start = time.perf_counter()
     evaluation = evaluate_amodal(
         gt.anns_by_image, gt.categories, detections, class_agnostic=class_agnostic,

@@ -91,6 +91,32 @@ def unreadable_images(images: Sequence[Tuple[object, str]],
     return bad
 
 
+def check_dataset_images(dataset_cfg: dict, progress: bool = True) -> Tuple[int,
+                                                                              List[UnreadableImage]]:
+    """Build the dataset of ``dataset_cfg`` (its annotations validated as for a training) and
+    decode each of its images once.
+
+    Args:
+        dataset_cfg (dict): A dataset config (``train_dataloader.dataset`` of a config); its
+            ``check_images`` option is switched off, so that every unreadable image is listed
+            rather than the first error raised.
+        progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        tuple: The number of images and the unreadable ones.
+    """
+    from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = dict(dataset_cfg)
+    if cfg.get('type') in ('AmodalCocoDataset', 'mmdet.AmodalCocoDataset'):
+        cfg['check_images'] = False
+    dataset = DATASETS.build(cfg)
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    images = [(info.get('img_id'), info['img_path']) for info in infos]
+    return len(images), unreadable_images(images, cfg.get('backend_args'), progress)
+
+
 def describe_unreadable(bad: Iterable[UnreadableImage], limit: int = 10) -> str:
     """``'image 3 (data/x.png): reason; ...'`` for the first ``limit`` unreadable images."""
     bad = list(bad)

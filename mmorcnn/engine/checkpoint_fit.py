@@ -57,22 +57,17 @@ class CheckpointMismatchError(RuntimeError):
         return type(self), (self.checkpoint, self.fit, self.use)
 
 
-def module_of(key: str, module_names: Sequence[str]) -> str:
-    """The deepest module of ``module_names`` that holds the weight ``key``, at most two levels
-    deep (``roi_head.visible_mask_head``, ``backbone.layer1``)."""
-    parts = key.split('.')[:-1]
-    for depth in (2, 1):
-        name = '.'.join(parts[:depth])
-        if len(parts) >= depth and name in module_names:
-            return name
-    return '.'.join(parts[:2]) or key
+def module_of(key: str) -> str:
+    """The module of the weight ``key``, at most two levels deep (``roi_head.visible_mask_head``,
+    ``backbone.layer1``): what a user recognises in a config."""
+    return '.'.join(key.split('.')[:-1][:2]) or key
 
 
-def _group(keys: Sequence[str], module_names: Sequence[str]) -> Dict[str, int]:
+def _group(keys: Sequence[str]) -> Dict[str, int]:
     """``{module: number of weights}`` of ``keys``, in first-seen order."""
     groups: Dict[str, int] = {}
     for key in keys:
-        name = module_of(key, module_names)
+        name = module_of(key)
         groups[name] = groups.get(name, 0) + 1
     return groups
 
@@ -153,13 +148,11 @@ def checkpoint_fit(model: torch.nn.Module,
             key = re.sub(pattern, replacement, key)
         ckpt[key] = value
     own = model.state_dict()
-    module_names = [name for name, _ in model.named_modules() if name]
-    fit = CheckpointFit(missing=_group([k for k in own if k not in ckpt], module_names))
+    module_names = {name for name, _ in model.named_modules() if name}
+    fit = CheckpointFit(missing=_group([k for k in own if k not in ckpt]))
     extra = [k for k in ckpt if k not in own]
-    fit.unexpected = _group([k for k in extra if module_of(k, module_names) in module_names],
-                            module_names)
-    fit.unused_modules = _group(
-        [k for k in extra if module_of(k, module_names) not in module_names], module_names)
+    fit.unexpected = _group([k for k in extra if module_of(k) in module_names])
+    fit.unused_modules = _group([k for k in extra if module_of(k) not in module_names])
     for key, value in own.items():
         other = ckpt.get(key)
         if hasattr(other, 'shape') and tuple(other.shape) != tuple(value.shape):

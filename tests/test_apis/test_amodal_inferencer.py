@@ -192,3 +192,40 @@ def test_fixed_palette_without_warning(orcnn_checkpoint):
                                       show_progress=False)
     assert not [w for w in caught if 'palette' in str(w.message)]
     assert inferencer.model.dataset_meta['palette'] == DEFAULT_PALETTE[:len(CLASSES)]
+
+
+def test_checkpoint_without_the_visible_head_is_refused_unless_allowed(images, tmp_path):
+    """An AmodalMRCNN checkpoint run with the ORCNN config would predict visible masks from a
+    randomly initialised head: refused, with the modules named; explicitly allowed, it runs."""
+    from mmorcnn.engine import CheckpointMismatchError
+    checkpoint = _checkpoint(AMODAL_MRCNN, str(tmp_path / 'amodal_mrcnn.pth'))
+    with pytest.raises(CheckpointMismatchError, match='roi_head.visible_mask_head'):
+        AmodalInferencer(_config(ORCNN), checkpoint, device='cpu', show_progress=False)
+    inferencer = AmodalInferencer(_config(ORCNN), checkpoint, device='cpu', show_progress=False,
+                                  allow_partial_checkpoint=True)
+    pred, = inferencer(osp.join(images, '000000.png'))['predictions']
+    assert 'instances' in pred
+
+
+def test_unreadable_image_is_skipped_with_a_warning_and_the_others_done(
+        orcnn_checkpoint, images, tmp_path):
+    folder = tmp_path / 'inputs'
+    folder.mkdir()
+    for name in ('000000.png', '000001.png'):
+        (folder / name).write_bytes(open(osp.join(images, name), 'rb').read())
+    (folder / '000000b.png').write_bytes(b'<html>a web page saved as png</html>')
+    spec = importlib.util.spec_from_file_location(
+        'image_demo', osp.join(ROOT, 'tools', 'demo', 'image_demo.py'))
+    image_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(image_demo)
+    out_dir = str(tmp_path / 'out')
+    assert image_demo.main([str(folder), ORCNN, orcnn_checkpoint, '--out-dir', out_dir,
+                            '--device', 'cpu']) == 0
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'preds', '*'))) == [
+        '000000.json', '000001.json']
+    inferencer = AmodalInferencer(_config(ORCNN), orcnn_checkpoint, device='cpu',
+                                  show_progress=False)
+    preds = inferencer(str(folder))['predictions']
+    assert len(preds) == 2
+    assert [osp.basename(p) for p, _ in inferencer.skipped_inputs] == ['000000b.png']
+    assert 'cannot be decoded' in inferencer.skipped_inputs[0][1]

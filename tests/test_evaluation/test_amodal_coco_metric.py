@@ -167,6 +167,42 @@ class TestResultsFileAndOfflineTool(TestCase):
         self.assertEqual(offline_without['amodal/AP_A'], offline['amodal/AP_A'])
 
 
+class TestDetectionCoverage(TestCase):
+    """How many images have detections is said, and a warning given when most have none (a
+    results file of part of the dataset lowers every AP without another trace)."""
+
+    def test_results_of_three_of_ten_images_warn(self):
+        import logging
+        from mmengine.logging import MMLogger
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, _, samples, meta = make_scene(2, tmp, num_images=10)
+            partial = samples[:3]
+            num_dets = sum(len(s.pred_instances) for s in partial)
+            logger = MMLogger.get_instance('coverage_test')
+            with self.assertLogs(logger, level=logging.INFO) as logs:
+                metric = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file))
+                metric.dataset_meta = meta
+                metric.process({}, partial)
+                MMLogger._instance_dict.move_to_end('coverage_test')  # the current logger
+                metric.evaluate(size=len(partial))
+            warnings = [r.getMessage() for r in logs.records if r.levelno == logging.WARNING]
+            self.assertTrue(any(f'{num_dets} detections on 3 of 10 images; 7 images have no '
+                                'detection at all' in w for w in warnings), warnings)
+
+    def test_full_results_are_counted_without_warning(self):
+        import logging
+        from mmorcnn.evaluation.functional import log_detection_coverage
+        with tempfile.TemporaryDirectory() as tmp:
+            _, (_, images, _, dets), _, _ = make_scene(2, tmp, num_images=4)
+        img_ids = [img['id'] for img in images]
+        covered = len(set(dets.image_ids.tolist()))
+        logger = logging.getLogger('coverage_full')
+        with self.assertLogs(logger, level=logging.INFO) as logs:
+            log_detection_coverage(dets, img_ids, logger)
+        self.assertEqual([r.levelno for r in logs.records], [logging.INFO])
+        self.assertIn(f'{len(dets)} detections on {covered} of 4 images', logs.output[0])
+
+
 def _env_without_install() -> dict:
     """The tool must run from the repo root without mmorcnn on the path."""
     env = dict(os.environ)

@@ -82,6 +82,8 @@ IV_IOU_THR = 0.5
 #: 3.3: for AP_V and AP_IV on occluded objects, proposals whose amodal mask has at least this IoU
 #: with an ignored ground truth are removed ("meant for" a non-occluded object).
 REMOVE_IOU_THR = 0.5
+#: Share of the evaluated images without any detection above which the evaluation warns.
+NO_DETECTION_WARN_SHARE = 0.5
 #: AISFormer / VRSP-Net occlusion bins (their pycocotools' ``areaRng`` [0, .85], [0, .75],
 #: [0, .6] on visible fractions): closed ranges of the visible fraction, ``1 - occlude_rate`` for
 #: the ground truth and ``|A AND V| / |A|`` for a detection. ``occ15`` holds the objects at
@@ -487,6 +489,7 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
         AmodalEvalResult: The metrics, per-class values and COCO precision / recall arrays.
     """
     img_ids = sorted(anns_by_image)
+    log_detection_coverage(detections, img_ids, logger)
     names = {c['id']: c.get('name', str(c['id'])) for c in categories}
     cat_ids = sorted(names if cat_ids is None else cat_ids)
     cat_pos_of = {c: k for k, c in enumerate(cat_ids)}
@@ -526,6 +529,30 @@ def evaluate_amodal(anns_by_image: Mapping[int, Sequence[dict]],
                                            order_match[0], logger))
     _warn_unevaluable(evs, gt_ignore, detections, logger)
     return result
+
+
+def detection_coverage(detections: AmodalDetections, img_ids: Sequence[int]) -> int:
+    """How many of the images ``img_ids`` have at least one detection."""
+    return len(set(np.unique(detections.image_ids).tolist()) & set(img_ids))
+
+
+def log_detection_coverage(detections: AmodalDetections, img_ids: Sequence[int],
+                           logger='current') -> None:
+    """Log ``'150 detections on 3 of 10 images'``; a warning when more than
+    :data:`NO_DETECTION_WARN_SHARE` of the images have no detection at all (a results file that
+    covers part of the dataset, or a model that finds nothing: either lowers every AP, and
+    nothing else in the tables shows it)."""
+    covered, total = detection_coverage(detections, img_ids), len(img_ids)
+    message = f'{len(detections)} detections on {covered} of {total} images'
+    empty = total - covered
+    if empty:
+        message += f'; {empty} images have no detection at all'
+    if total and empty > NO_DETECTION_WARN_SHARE * total:
+        print_log(message + ' (most of them: results of only part of the dataset, or a model '
+                  'that finds nothing? every image without detections counts its objects as '
+                  'missed)', logger=logger, level=logging.WARNING)
+    else:
+        print_log(message, logger=logger, level=logging.INFO)
 
 
 def _occlusion_order(gt: _FlatGroundTruth, det: _FlatDetections, detections: AmodalDetections,
