@@ -40,6 +40,7 @@ import warnings
 from typing import Callable, Dict, Iterable, Iterator, Optional
 
 import numpy as np
+import torch
 from mmdet.apis import DetInferencer
 from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
@@ -47,16 +48,33 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
 from mmengine.visualization import Visualizer
 
+from mmorcnn.apis.rle_masks import needs_chunks, rle_mask_prediction
 from mmorcnn.datasets.image_check import image_problem
 from mmorcnn.engine.checkpoint_fit import check_checkpoint_fits
 from mmorcnn.structures.mask_kinds import MASK_KINDS
-from mmorcnn.structures.mask_utils import SoftMaskError, binary_masks, masks_to_rles
+from mmorcnn.structures.mask_utils import (SoftMaskError, binary_masks, masks_to_rles,
+                                           to_json_rle)
 from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
 
 #: Transforms that read ground truth; inference images have none.
 ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadAmodalAnnotations', 'mmdet.LoadAnnotations')
+#: Mask pixels (detections x kinds x height x width) pasted at once: 256 Mi bool, a 6000 x 6000
+#: image's masks pasted 2 detections at a time. Images whose detections fit are pasted at once.
+DEFAULT_MAX_MASK_PIXELS = 2**28
 #: Image loaders of the configs that mmdet's inferencer replaces by its own loader.
 IMAGE_LOADERS = ('LoadNamedImageFromFile', 'mmdet.LoadNamedImageFromFile')
+
+
+def _numpy(values) -> np.ndarray:
+    return values.cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+
+
+def _rles(masks, what: str, order: np.ndarray) -> list:
+    """Compressed RLEs of the masks in ``order``: (N, H, W) binary masks encoded, RLE lists
+    (large images, :mod:`mmorcnn.apis.rle_masks`) taken as they are."""
+    if isinstance(masks, (list, tuple)):
+        return [to_json_rle(masks[i]) for i in order]
+    return masks_to_rles(binary_masks(masks, None, what)[order])
 
 
 class _Batches:
@@ -101,14 +119,20 @@ class AmodalInferencer(DetInferencer):
         allow_partial_checkpoint (bool): Run with a checkpoint that does not fit the model (the
             missing weights at their random initialisation), warning instead of raising.
             Defaults to False.
+        max_mask_pixels (int): For images where ``max_per_img`` detections x 3 kinds x height
+            x width exceeds this, masks are pasted a few detections at a time and kept as
+            compressed RLEs (:mod:`mmorcnn.apis.rle_masks`), so memory grows with the image
+            only. Defaults to :data:`DEFAULT_MAX_MASK_PIXELS`.
 
     Attributes:
         skipped_inputs (list[tuple]): ``(path, reason)`` of every input file skipped as
             unreadable, over all calls.
     """
 
-    def __init__(self, *args, allow_partial_checkpoint: bool = False, **kwargs) -> None:
+    def __init__(self, *args, allow_partial_checkpoint: bool = False,
+                 max_mask_pixels: int = DEFAULT_MAX_MASK_PIXELS, **kwargs) -> None:
         self.allow_partial_checkpoint = allow_partial_checkpoint
+        self.max_mask_pixels = max_mask_pixels
         self.skipped_inputs: list = []
         super().__init__(*args, **kwargs)
 
@@ -186,14 +210,26 @@ class AmodalInferencer(DetInferencer):
         return _Batches(super().preprocess(inputs, batch_size=batch_size, **kwargs),
                         math.ceil(len(inputs) / batch_size))
 
+    def forward(self, inputs: dict, **kwargs):
+        """The model's ``test_step``; for a batch with an image too large to paste all masks at
+        once (``max_mask_pixels``), with the masks pasted in chunks and kept as RLEs."""
+        roi_head = getattr(self.model, 'roi_head', None)
+        metas = [sample.metainfo for sample in inputs['data_samples']]
+        max_per_img = int(((self.model.test_cfg or {}).get('rcnn') or {}).get('max_per_img', 100))
+        if roi_head is None or not getattr(roi_head, 'with_mask', False) or not needs_chunks(
+                metas, max_per_img, self.max_mask_pixels):
+            return super().forward(inputs, **kwargs)
+        with torch.no_grad(), rle_mask_prediction(roi_head, self.max_mask_pixels):
+            return self.model.test_step(inputs)
+
     @staticmethod
     def _add_occlusion_order(pred, order: np.ndarray, instances: list) -> None:
         """Give each JSON instance ``occluded_by`` (indices into ``instances``, whose instance
         ``k`` is prediction ``order[k]``) and ``depth``, when the prediction has them."""
         if 'occluders' not in pred or 'depth' not in pred:
             return
-        occluders = pred.occluders.cpu().numpy().astype(bool)[np.ix_(order, order)]
-        depth = pred.depth.cpu().numpy()[order]
+        occluders = _numpy(pred.occluders).astype(bool)[np.ix_(order, order)]
+        depth = _numpy(pred.depth)[order]
         for k, instance in enumerate(instances):
             instance['occluded_by'] = np.flatnonzero(occluders[k]).tolist()
             instance['depth'] = int(depth[k])
@@ -205,8 +241,7 @@ class AmodalInferencer(DetInferencer):
         classes = (self.model.dataset_meta or {}).get('classes')
         height, width = data_sample.ori_shape[:2]
         order = np.argsort(-pred.scores.cpu().numpy(), kind='stable')
-        rles = {kind.key: masks_to_rles(binary_masks(pred.get(kind.field), None,
-                                                     f'pred_instances.{kind.field}')[order])
+        rles = {kind.key: _rles(pred.get(kind.field), f'pred_instances.{kind.field}', order)
                 for kind in MASK_KINDS if kind.field in pred}
         labels = pred.labels.cpu().numpy()[order]
         scores = pred.scores.cpu().numpy()[order]

@@ -37,3 +37,5 @@ MASK_KINDS: Tuple[MaskKind, ...] = (
 OCCLUDER_KIND = MaskKind('occluder', 'occluder_masks', None)
 #: ``{kind name: MaskKind}`` of every kind.
 MASK_KIND = {kind.name: kind for kind in (*MASK_KINDS, OCCLUDER_KIND)}
+#: The ``InstanceData`` fields of every kind.
+INSTANCE_MASK_FIELDS: Tuple[str, ...] = tuple(kind.field for kind in MASK_KIND.values())

@@ -25,7 +25,7 @@ import numpy as np
 import pycocotools.mask as maskUtils
 import torch
 
-from .mask_utils import bytes_rles, rle_area
+from .mask_utils import bytes_rles, rle_and_not, rle_area
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
@@ -246,8 +246,9 @@ def occlusion_graph(amodal: ArrayLike, visible: ArrayLike,
     """Occlusion relations between the instances of one image (module docstring: the rule).
 
     Args:
-        amodal: ``(N, H, W)`` binary amodal masks (numpy or torch).
-        visible: ``(N, H, W)`` binary visible masks.
+        amodal: ``(N, H, W)`` binary amodal masks (numpy or torch), or a list of N compressed
+            RLEs (as the inferencer keeps the masks of large images).
+        visible: ``(N, H, W)`` binary visible masks (RLEs with RLE amodal masks).
         invisible: ``(N, H, W)`` binary invisible masks. Defaults to amodal AND NOT visible.
         min_pixels (int): Smallest overlap in pixels that counts. Defaults to 4.
         min_fraction (float): Smallest overlap as a fraction of the occluded instance's
@@ -256,6 +257,11 @@ def occlusion_graph(amodal: ArrayLike, visible: ArrayLike,
     Returns:
         OcclusionGraph: numpy arrays, or torch tensors on the masks' device for torch input.
     """
+    if isinstance(amodal, (list, tuple)):  # compressed RLEs: the same rule on the RLEs
+        invisible = [rle_and_not(a, v) for a, v in zip(amodal, visible)] \
+            if invisible is None else invisible
+        return occlusion_graph_from_overlaps(rle_occlusion_overlaps(visible, invisible),
+                                             rle_area(invisible), min_pixels, min_fraction)
     is_torch = isinstance(amodal, torch.Tensor)
     device = amodal.device if is_torch else None
     amodal, visible = _numpy_on_cpu(amodal), _numpy_on_cpu(visible)

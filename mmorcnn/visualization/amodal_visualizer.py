@@ -14,6 +14,7 @@ from mmengine.dist import master_only
 from mmengine.structures import InstanceData
 
 from mmorcnn.structures.mask_kinds import MASK_KINDS
+from mmorcnn.structures.mask_utils import rle_to_mask
 from mmorcnn.structures.occlusion_order import occlusion_graph
 
 #: Image side (square root of height x width, in pixels) at which the occlusion arrows and the
@@ -94,6 +95,39 @@ def upscale_masks(masks, scale: int) -> np.ndarray:
     return out
 
 
+def is_rle_list(masks) -> bool:
+    """Whether ``masks`` are a list of COCO RLEs (what the inferencer keeps for large images)."""
+    return isinstance(masks, (list, tuple)) and all(isinstance(m, dict) for m in masks)
+
+
+def masks_at_size(masks, height: int, width: int) -> np.ndarray:
+    """``(N, height, width)`` bool: masks (RLEs, tensor, array) decoded and resized one at a
+    time (area interpolation, thresholded at 0.5), so that only one full-size mask exists at a
+    time however many there are."""
+    out = np.zeros((len(masks), height, width), bool)
+    for i, mask in enumerate(masks):
+        mask = rle_to_mask(mask) if isinstance(mask, dict) else _as_bool_array(mask[None])[0]
+        if mask.shape != (height, width):
+            mask = cv2.resize(mask.astype(np.uint8) * 255, (width, height),
+                              interpolation=cv2.INTER_AREA) >= 128
+        out[i] = mask
+    return out
+
+
+def resize_instances(instances: InstanceData, scale: float, height: int,
+                     width: int) -> InstanceData:
+    """The instances drawn on the image resized by ``scale`` to ``height x width``: boxes
+    multiplied, masks (also RLE lists) at that size; everything else as it is."""
+    out = InstanceData(metainfo=instances.metainfo)
+    for key, value in instances.items():
+        if key in _MASK_FIELDS:
+            value = masks_at_size(value, height, width)
+        elif key == 'bboxes':
+            value = torch.from_numpy(_boxes_array(value) * scale)
+        out[key] = value
+    return out
+
+
 def upscale_instances(instances: InstanceData, scale: int) -> InstanceData:
     """The instances drawn on an image ``scale`` times larger: boxes multiplied, masks resized;
     everything else as it is."""
@@ -159,6 +193,9 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         min_size (int): Images whose longer side is below this are upscaled by the smallest
             integer factor that reaches it before drawing (a 192 px image is drawn at 768 px);
             0 draws every image at its size. Defaults to 640.
+        max_size (int): Images whose longer side is above this are drawn scaled down to it,
+            their masks resized one at a time (a 6000 px image with 50 instances would
+            otherwise need every full-size mask at once); 0 never scales down. Defaults to 2048.
         font_size (int): Font size of the labels, in points. Defaults to 8.
         draw_depth (bool): Write each instance's occlusion depth on it. Defaults to True.
         draw_occlusion_arrows (bool): Draw an arrow from each occluder to each instance it
@@ -176,6 +213,7 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
                  hatch_period: int = 6,
                  hatch_alpha: float = 0.8,
                  min_size: int = 640,
+                 max_size: int = 2048,
                  font_size: int = 8,
                  draw_depth: bool = True,
                  draw_occlusion_arrows: bool = False,
@@ -189,6 +227,7 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         self.hatch_period = hatch_period
         self.hatch_alpha = hatch_alpha
         self.min_size = min_size
+        self.max_size = max_size
         self.font_size = font_size
         self.draw_depth = draw_depth
         self.draw_occlusion_arrows = draw_occlusion_arrows
@@ -388,6 +427,12 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
         """The drawn ground truth and prediction, ``[(caption, RGB image), ...]``, at the
         upscaled size; the plain (upscaled) image when there is nothing to draw."""
         scale = self.upscale_factor(*image.shape[:2])
+        height, width = image.shape[:2]
+        shrink = 1.0
+        if self.max_size and max(height, width) > self.max_size:
+            shrink = self.max_size / max(height, width)
+            height, width = max(1, round(height * shrink)), max(1, round(width * shrink))
+            image = mmcv.imresize(image, (width, height), interpolation='area')
         if scale > 1:
             image = mmcv.imresize(image, (image.shape[1] * scale, image.shape[0] * scale),
                                   interpolation='bicubic')
@@ -403,6 +448,9 @@ class AmodalDetLocalVisualizer(DetLocalVisualizer):
                 parts.append((f'prediction (score > {pred_score_thr:g})',
                               select_instances(data_sample.pred_instances, pred_score_thr)))
         for caption, instances in parts:
+            if shrink < 1 or any(is_rle_list(instances.get(k)) for k in _MASK_FIELDS
+                                 if k in instances):
+                instances = resize_instances(instances, shrink, height, width)
             if scale > 1:
                 instances = upscale_instances(instances, scale)
             panels.append((caption, self._draw_instances(image, instances, classes, palette)))
