@@ -47,7 +47,9 @@ def _encode(results: InstanceData) -> dict:
 @contextmanager
 def rle_mask_prediction(roi_head, max_mask_pixels: int) -> Iterator[None]:
     """Within the context, ``roi_head.predict_mask`` pastes a chunk of detections at a time
-    (:func:`chunk_size` of each image's original size) and returns the masks as RLE lists.
+    (:func:`chunk_size` of each image's original size) and returns the masks as RLE lists,
+    when some image of the batch has more detections than fit into one chunk; otherwise it is
+    the head's own, with mask tensors.
 
     Args:
         roi_head: An RoI head with ``predict_mask(x, batch_img_metas, results_list, rescale)``
@@ -58,6 +60,8 @@ def rle_mask_prediction(roi_head, max_mask_pixels: int) -> Iterator[None]:
 
     def chunked(x, batch_img_metas, results_list, rescale: bool = False):
         sizes = [chunk_size(*m['ori_shape'][:2], max_mask_pixels) for m in batch_img_metas]
+        if all(len(r) <= c for r, c in zip(results_list, sizes)):  # they fit: one pass
+            return predict_mask(x, batch_img_metas, results_list, rescale)
         parts = [[] for _ in results_list]
         rounds = max([-(-len(r) // c) for r, c in zip(results_list, sizes)] + [0])
         for k in range(rounds):
