@@ -102,30 +102,30 @@ class AmodalRunner(Runner):
                     dirs.append(('checkpoint directory (CheckpointHook out_dir)', out_dir))
         return dirs
 
+    def _check_classes(self, loop: str) -> None:
+        """The class counts of the model's heads against the dataset of the ``loop`` (``'train'``,
+        ``'val'`` or ``'test'``), when the config has that loop."""
+        if getattr(self, f'_{loop}_loop') is not None:
+            check_class_counts(self._unwrapped_model(),
+                               getattr(self, f'{loop}_loop').dataloader.dataset,
+                               f'{loop}_dataloader')
+
     def train(self):
         """Runner.train after the work dirs and the class counts are checked."""
         for what, directory in self._checkpoint_dirs():
             check_writable(directory, what)
-        if self._train_loop is not None:
-            check_class_counts(self._unwrapped_model(), self.train_loop.dataloader.dataset,
-                               'train_dataloader')
-        if self._val_loop is not None:
-            check_class_counts(self._unwrapped_model(), self.val_loop.dataloader.dataset,
-                               'val_dataloader')
+        self._check_classes('train')
+        self._check_classes('val')
         self._checkpoint_use = 'initialisation'
         return super().train()
 
     def val(self) -> dict:
-        if self._val_loop is not None:
-            check_class_counts(self._unwrapped_model(), self.val_loop.dataloader.dataset,
-                               'val_dataloader')
+        self._check_classes('val')
         self._checkpoint_use = 'validation'
         return super().val()
 
     def test(self) -> dict:
-        if self._test_loop is not None:
-            check_class_counts(self._unwrapped_model(), self.test_loop.dataloader.dataset,
-                               'test_dataloader')
+        self._check_classes('test')
         self._checkpoint_use = 'testing'
         return super().test()
 

@@ -17,10 +17,10 @@ from mmdet.registry import RUNNERS
 from mmengine.config import Config
 
 import mmorcnn  # noqa: F401
-from mmorcnn.datasets.synthetic import generate_synthetic_amodal
 from mmorcnn.engine import (AmodalRunner, CheckpointMismatchError, CheckpointReadError,
                             ClassCountError, WorkDirError)
 from mmorcnn.utils.checkpoint import checkpoint_problem
+from test_tools.test_mim_train_test import _data_options, tiny_data  # noqa: F401 (fixture)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ORCNN = osp.join(ROOT, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
@@ -30,34 +30,25 @@ TRAIN = osp.join(ROOT, 'tools', 'train.py')
 
 
 def _options(data_root: str, max_iters: int) -> list:
-    """Tiny data, one checkpoint per iteration, every loss logged, no validation."""
-    root = data_root.rstrip('/') + '/'
-    return [
-        f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}annotations/val.json',
-        f'test_evaluator.ann_file={root}annotations/val.json',
-        'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
-        'train_dataloader.batch_size=2', 'default_hooks.logger.interval=1',
+    """Tiny data, one checkpoint per iteration, every loss logged, no validation (for the
+    command line)."""
+    return _data_options(data_root) + [
         f'train_cfg.max_iters={max_iters}', 'train_cfg.val_begin=1000000',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.checkpoint.max_keep_ckpts=5',
-    ]
+        'default_hooks.checkpoint.interval=1', 'default_hooks.checkpoint.max_keep_ckpts=5']
 
 
 def _cfg(config: str, data_root: str, work_dir: str, max_iters: int = 2, **extra) -> Config:
+    """The config with the settings of :func:`_options`."""
     cfg = Config.fromfile(config)
-    cfg.merge_from_dict(dict(o.split('=', 1) for o in _options(data_root, max_iters)))
+    root = data_root.rstrip('/') + '/'
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for k in ('num_workers', 'batch_size'):
-            cfg[key][k] = int(cfg[key][k])
-        cfg[key]['persistent_workers'] = False
-    cfg.train_cfg.max_iters = max_iters
-    cfg.train_cfg.val_begin = 1000000
+        cfg[key].update(num_workers=0, persistent_workers=False)
+        cfg[key].dataset.data_root = root
+    cfg.train_dataloader.batch_size = 2
+    cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = f'{root}annotations/val.json'
+    cfg.train_cfg.update(max_iters=max_iters, val_begin=1000000)
     cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint.interval = 1
-    cfg.default_hooks.checkpoint.max_keep_ckpts = 5
+    cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=5)
     cfg.work_dir = work_dir
     cfg.merge_from_dict(extra)
     return cfg
@@ -79,13 +70,6 @@ def _losses(work_dir: str) -> dict:
                 if 'loss' in record:
                     losses[record['iter']] = record['loss']
     return losses
-
-
-@pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp('synthetic')
-    generate_synthetic_amodal(str(out), num_train=4, num_val=2, seed=3)
-    return str(out)
 
 
 @pytest.fixture(scope='module')
