@@ -13,10 +13,10 @@ import mmcv
 from mmengine import fileio
 from mmengine.utils import ProgressBar
 
-from mmorcnn.structures.mask_utils import located_message
+from mmorcnn.structures.errors import FileItemError, located_message
 
 
-class ImageReadError(ValueError):
+class ImageReadError(FileItemError):
     """An image file that cannot be read or decoded; the message names the file and the image id.
 
     Args:
@@ -24,12 +24,11 @@ class ImageReadError(ValueError):
         image_id: Id of the image in its annotation file (None when unknown).
         reason (str): What went wrong.
     """
+    FIELDS = ('img_path', 'image_id', 'part')
+    ID_NAMES = ('image', 'part')
 
     def __init__(self, img_path: str, image_id, reason: str) -> None:
-        self.img_path = img_path
-        self.image_id = image_id
-        self.reason = reason
-        super().__init__(located_message(img_path, [('image', image_id)], reason))
+        super().__init__(img_path, image_id, None, reason)
 
     def __reduce__(self):  # keep the attributes when sent between dataloader workers
         return type(self), (self.img_path, self.image_id, self.reason)

@@ -11,8 +11,10 @@ from typing import List, Tuple
 import torch
 from mmdet.models.dense_heads import RPNHead
 
+from mmorcnn.structures.errors import AmodalError
 
-class ClassCountError(ValueError):
+
+class ClassCountError(AmodalError):
     """A class-specific head of the model has another class count than the dataset."""
 
 
