@@ -7,7 +7,7 @@ _base_ = ['../amodal_mask_rcnn/amodal-mask-rcnn_r18_fpn_tiny_synthetic.py',
 model = dict(roi_head={{_base_.aisformer_roi_head_no_dropout}})
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadNamedImageFromFile', backend_args=None),
     dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True, with_occluder=True),
     dict(type='Resize', scale=(192, 192), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),

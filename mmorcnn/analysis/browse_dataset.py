@@ -9,7 +9,7 @@ from typing import Optional, Tuple
 
 #: The pipeline that shows an annotation file's images and ground truth as they are.
 ANN_FILE_PIPELINE = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadNamedImageFromFile'),
     dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True),
     dict(type='PackAmodalDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape'))
 ]

@@ -14,6 +14,7 @@ from mmengine.registry import init_default_scope
 
 import mmorcnn  # noqa: F401
 from mmorcnn.apis import AmodalInferencer
+from mmorcnn.apis.image_demo import run_image_demo
 from mmorcnn.datasets.synthetic import generate_synthetic_amodal
 from mmorcnn.structures import occlusion_graph
 from mmorcnn.structures.mask_utils import SoftMaskError, rle_to_mask
@@ -214,13 +215,9 @@ def test_unreadable_image_is_skipped_with_a_warning_and_the_others_done(
     for name in ('000000.png', '000001.png'):
         (folder / name).write_bytes(open(osp.join(images, name), 'rb').read())
     (folder / '000000b.png').write_bytes(b'<html>a web page saved as png</html>')
-    spec = importlib.util.spec_from_file_location(
-        'image_demo', osp.join(ROOT, 'tools', 'demo', 'image_demo.py'))
-    image_demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(image_demo)
     out_dir = str(tmp_path / 'out')
-    assert image_demo.main([str(folder), ORCNN, orcnn_checkpoint, '--out-dir', out_dir,
-                            '--device', 'cpu']) == 0
+    summary = run_image_demo(str(folder), ORCNN, orcnn_checkpoint, out_dir=out_dir, device='cpu')
+    assert '2 image(s)' in summary and '000000b.png' in summary
     assert sorted(osp.basename(p) for p in glob.glob(osp.join(out_dir, 'preds', '*'))) == [
         '000000.json', '000001.json']
     inferencer = AmodalInferencer(_config(ORCNN), orcnn_checkpoint, device='cpu',

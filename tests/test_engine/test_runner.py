@@ -50,6 +50,9 @@ def _cfg(config: str, data_root: str, work_dir: str, max_iters: int = 2, **extra
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=5)
     cfg.work_dir = work_dir
+    # a visualizer of its own: one of the name 'visualizer' made by an earlier test of the same
+    # process would be reused, with its scalars written to that test's work dir
+    cfg.visualizer.name = f'visualizer:{work_dir}'
     cfg.merge_from_dict(extra)
     return cfg
 

@@ -35,7 +35,7 @@ aisformer_roi_head_no_dropout = dict(
 # the objects that hide part of it (the canonical `occluder_ids`; `occluder_rule='box_iou'` for
 # the looser rule of the authors' data preparation).
 occluder_train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadNamedImageFromFile', backend_args=None),
     dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True, with_occluder=True),
     dict(type='Resize', scale=(1111, 800), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
