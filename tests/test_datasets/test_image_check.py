@@ -82,26 +82,27 @@ class TestEmptyDataset:
         assert len(build(*write_dataset(), filter_cfg=dict(filter_empty_gt=True))) == 1
 
 
-def test_check_images_tool_lists_the_unreadable_image_of_a_config(tmp_path, capsys):
-    import importlib.util
+def test_check_images_lists_the_unreadable_image_of_a_config(tmp_path):
+    import json
+
+    from mmengine.config import Config
+
+    from mmorcnn.analysis.check_images import check_config_images, format_image_checks
     from mmorcnn.datasets.synthetic import generate_synthetic_amodal
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     data = tmp_path / 'synthetic'
     generate_synthetic_amodal(str(data), num_train=3, num_val=1, seed=1)
     (data / 'train' / '000001.png').write_bytes(b'\x89PNG\r\n\x1a\n cut short')
-    spec = importlib.util.spec_from_file_location(
-        'check_images', osp.join(root, 'tools', 'analysis_tools', 'check_images.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    config = osp.join(root, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
+    cfg = Config.fromfile(osp.join(root, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py'))
     prefix = f'{data}/'
-    status = tool.main([config, '--cfg-options', f'train_dataloader.dataset.data_root={prefix}',
-                        f'val_dataloader.dataset.data_root={prefix}',
-                        f'test_dataloader.dataset.data_root={prefix}'])
-    out = capsys.readouterr().out
-    assert status == 1
+    cfg.merge_from_dict({f'{split}_dataloader.dataset.data_root': prefix
+                         for split in ('train', 'val', 'test')})
+    results = check_config_images(cfg)
+    # val and test share their dataset: checked once
+    assert [(c.split, c.num_images, len(c.unreadable)) for c in results] == [
+        ('train', 3, 1), ('val', 1, 0)]
+    out = format_image_checks(results)
     assert 'train: 3 images, 1 unreadable' in out and 'val: 1 images, 0 unreadable' in out
-    import json
     images = json.load(open(data / 'annotations' / 'train.json'))['images']
     img_id = next(img['id'] for img in images if img['file_name'].endswith('000001.png'))
     assert f'image {img_id}: {data}/train/000001.png: cannot be decoded' in out

@@ -6,7 +6,7 @@
 For each split (``train_dataloader``, ``val_dataloader``, ``test_dataloader``; a split the
 config shares with another is checked once) the dataset is built as for a run (annotations
 validated, ``filter_cfg`` applied) and each image decoded as the data pipeline does
-(:func:`mmorcnn.datasets.image_check.check_dataset_images`). Prints one line per unreadable
+(:mod:`mmorcnn.analysis.check_images`). Prints one line per unreadable
 image (image id, file, reason) and a summary; exits with status 1 when any image is unreadable.
 ``AmodalCocoDataset(check_images=True)`` makes the same check when a run starts.
 """
@@ -15,10 +15,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
-import mmorcnn  # noqa: F401  registers mmorcnn's datasets and transforms
-from mmorcnn.datasets.image_check import check_dataset_images
-
-SPLITS = ('train', 'val', 'test')
+from mmorcnn.analysis.check_images import SPLITS, check_config_images, format_image_checks
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,20 +34,9 @@ def main(argv=None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    checked, rows, total = [], [], 0
-    for split in args.splits:
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader or loader.get('dataset') is None or loader.dataset in checked:
-            continue
-        checked.append(loader.dataset)
-        num, bad = check_dataset_images(loader.dataset.to_dict())
-        total += num
-        print(f'\n{split}: {num} images, {len(bad)} unreadable')
-        for b in bad:
-            print(f'  image {b.image_id}: {b.img_path}: {b.reason}')
-        rows += bad
-    print(f'{total} images checked, {len(rows)} unreadable')
-    return 1 if rows else 0
+    results = check_config_images(cfg, args.splits)
+    print(format_image_checks(results))
+    return 1 if any(c.unreadable for c in results) else 0
 
 
 if __name__ == '__main__':
