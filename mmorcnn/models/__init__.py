@@ -1,8 +1,9 @@
-"""mmorcnn's model parts (ORCNN, AISFormer), registered into mmdet's MODELS registry on import."""
-from .roi_heads import (AISFormerMaskHead, AmodalMaskHead, AmodalRoIHead, OcclusionMaskHead,
-                        OcclusionRoIHead)
+"""mmorcnn's model parts (ORCNN, BCNet, AISFormer), registered into mmdet's MODELS registry on
+import."""
+from .roi_heads import (AISFormerMaskHead, AmodalMaskHead, AmodalRoIHead, BCNetMaskHead,
+                        OcclusionMaskHead, OcclusionRoIHead)
 
 __all__ = [
-    'AISFormerMaskHead', 'AmodalMaskHead', 'AmodalRoIHead', 'OcclusionMaskHead',
+    'AISFormerMaskHead', 'AmodalMaskHead', 'AmodalRoIHead', 'BCNetMaskHead', 'OcclusionMaskHead',
     'OcclusionRoIHead'
 ]

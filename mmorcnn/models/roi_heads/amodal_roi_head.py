@@ -1,5 +1,6 @@
 """AmodalRoIHead: the RoI head of a mask head that predicts every kind of mask itself
-(AISFormer's :class:`~mmorcnn.models.AISFormerMaskHead`)."""
+(BCNet's :class:`~mmorcnn.models.BCNetMaskHead`, AISFormer's
+:class:`~mmorcnn.models.AISFormerMaskHead`)."""
 from typing import List, Tuple
 
 from torch import Tensor
