@@ -29,7 +29,8 @@ from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
 from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
-from .amodal_mask_head import MASK_FIELDS, paste_masks
+from mmorcnn.structures.mask_kinds import MASK_KIND
+from .amodal_mask_head import paste_masks
 
 #: The outputs of the head, in the order of its output channel groups.
 BCNET_KINDS = ('amodal', 'amodal_boundary', 'occluder', 'occluder_boundary')
@@ -209,7 +210,7 @@ class BCNetMaskHead(FCNMaskHead):
             Tensor: (num_pos, mask_size, mask_size) targets.
         """
         mask_kind = kind.replace('_boundary', '')
-        field = MASK_FIELDS[mask_kind]
+        field = MASK_KIND[mask_kind].field
         for gt in batch_gt_instances:
             if field not in gt:
                 raise KeyError(
@@ -280,7 +281,7 @@ class BCNetMaskHead(FCNMaskHead):
             amodal.append(a)
             visible.append(torch.minimum(a, not_o))
             invisible.append(torch.minimum(a, o))
-        kinds = [(MASK_FIELDS[kind], self.class_agnostic)
+        kinds = [(MASK_KIND[kind].field, self.class_agnostic)
                  for kind in ('amodal', 'visible', 'invisible')]
         return paste_masks(kinds, [tuple(amodal), tuple(visible), tuple(invisible)],
                            results_list, batch_img_metas, rcnn_test_cfg, rescale, activate_map)
