@@ -3,14 +3,7 @@
 # transformer mask head, 32 channels wide, without dropout; the training pipeline of
 # ../_base_/datasets/synthetic_amodal.py with the occluder targets.
 _base_ = ['../amodal_mask_rcnn/amodal-mask-rcnn_r18_fpn_tiny_synthetic.py',
-          '../_base_/models/aisformer_roi_head.py']
+          '../_base_/models/aisformer_roi_head.py', '../_base_/datasets/occluder_targets.py']
 model = dict(roi_head={{_base_.aisformer_roi_head_no_dropout}})
 
-train_pipeline = [
-    dict(type='LoadNamedImageFromFile', backend_args=None),
-    dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True, with_occluder=True),
-    dict(type='Resize', scale=(192, 192), keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackAmodalDetInputs')
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.occluder_synthetic_train_pipeline}}))

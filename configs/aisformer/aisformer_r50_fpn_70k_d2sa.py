@@ -3,7 +3,7 @@
 # iterations of batch 2, SGD lr 0.005 (momentum 0.9, weight decay 1e-4), x0.1 at 40k and 60k,
 # Detectron2's linear warm-up over 1000 iterations; the backbone starts from ImageNet weights.
 _base_ = ['../amodal_mask_rcnn/amodal-mask-rcnn_r50_fpn_10k_d2sa.py',
-          '../_base_/models/aisformer_roi_head.py']
+          '../_base_/models/aisformer_roi_head.py', '../_base_/datasets/occluder_targets.py']
 model = dict(
     backbone=dict(init_cfg=dict(_delete_=True, type='Pretrained',
                                 checkpoint='torchvision://resnet50')),

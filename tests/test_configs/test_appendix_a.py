@@ -7,7 +7,7 @@ from mmengine.config import Config
 
 from .test_configs import CONFIGS, _dataset_of
 
-# The ORCNN paper's models; other methods follow their own papers (test_aisformer_configs.py).
+# The ORCNN paper's models; other methods follow their own papers (test_occluder_aware_configs.py).
 PAPER_FOLDERS = ('orcnn', 'amodal_mask_rcnn', 'mask_rcnn')
 REAL_CONFIGS = [p for p in CONFIGS if _dataset_of(p) != 'synthetic'
                 and osp.basename(osp.dirname(p)) in PAPER_FOLDERS]

@@ -30,14 +30,3 @@ aisformer_roi_head = dict(
 # most of the mask head's time there (6.4 s of a 64-RoI forward and backward pass, 2.5 s without).
 aisformer_roi_head_no_dropout = dict(
     aisformer_roi_head, mask_head=dict(aisformer_roi_head['mask_head'], dropout=0.0))
-# The training pipeline of the real-dataset configs (../datasets/amodal_instance.py) with the
-# occluder targets the occluder loss learns from: per object, the union of the visible masks of
-# the objects that hide part of it (the canonical `occluder_ids`; `occluder_rule='box_iou'` for
-# the looser rule of the authors' data preparation).
-occluder_train_pipeline = [
-    dict(type='LoadNamedImageFromFile', backend_args=None),
-    dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True, with_occluder=True),
-    dict(type='Resize', scale=(1111, 800), keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackAmodalDetInputs')
-]
