@@ -1,107 +1,38 @@
 """AISFormer's mask head (AISFormerMaskHead) in its RoI head (AmodalRoIHead)."""
 import copy
-import os.path as osp
 from unittest import TestCase
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config, ConfigDict
-from mmengine.structures import InstanceData
+from mmengine.config import ConfigDict
 
-from mmdet.models.roi_heads.mask_heads import FCNMaskHead
-from mmdet.models.task_modules.assigners import AssignResult
-from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
-from mmdet.structures.bbox import bbox2roi
 from mmdet.structures.mask import BitmapMasks, mask_target
 
 import mmorcnn  # noqa: F401
 from mmorcnn.models import AISFormerMaskHead
 from mmorcnn.models.roi_heads.mask_heads import AISFORMER_KINDS
-from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features, proposals, roi_head_cfg
+from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features
+from ..occluder_heads import (ROI_KEYS, TRAIN_CFG, assert_each_kind_is_mmdet_pasted,
+                              assert_masks_at_the_original_size,
+                              assert_no_detections_give_empty_masks,
+                              assert_zero_losses_without_positive_rois, build_head,
+                              gt_and_sampling, head_cfg, loss, predict, with_occluder_masks)
 
-CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'aisformer')
-ROI_KEYS = {'loss_cls', 'loss_bbox', 'acc'}
 MASK_LOSSES = {f'loss_{kind}_mask' for kind in AISFORMER_KINDS}
-PREDICTED_FIELDS = ('masks', 'visible_masks', 'invisible_masks')
 FIELD_OF_KIND = dict(occluder='occluder_masks', visible='visible_masks', amodal='masks',
                      invisible='invisible_masks')
 # the weights of the authors' code
 LOSS_WEIGHTS = dict(occluder=0.25, visible=1.0, amodal=1.0, invisible=0.25)
-TRAIN_CFG = ConfigDict(mask_size=28)
 
 
 def _head_cfg(**mask_head) -> ConfigDict:
-    cfg = ConfigDict(roi_head_cfg('amodal'))
-    cfg.type = 'AmodalRoIHead'
-    cfg.mask_head = ConfigDict(type='AISFormerMaskHead', in_channels=CHANNELS,
-                               conv_out_channels=16, num_classes=NUM_CLASSES,
-                               feedforward_channels=32, **mask_head)
-    return cfg
+    return head_cfg(dict(type='AISFormerMaskHead', in_channels=CHANNELS, conv_out_channels=16,
+                         num_classes=NUM_CLASSES, feedforward_channels=32, **mask_head))
 
 
 def _build(seed: int = 0, **mask_head):
-    torch.manual_seed(seed)
-    head = MODELS.build(_head_cfg(**mask_head))
-    head.init_weights()
-    return head
-
-
-def _samples(num_gts=(3, 2), seed=0):
-    """data_samples with ``occluder_masks``: a random rectangle per instance (any binary mask
-    differing from the other kinds shows which target a loss uses)."""
-    samples = data_samples(num_gts, seed=seed)
-    rng = np.random.RandomState(seed + 1)
-    for sample in samples:
-        h, w = sample.img_shape
-        masks = np.zeros((len(sample.gt_instances), h, w), np.uint8)
-        for mask in masks:
-            x1, y1 = rng.randint(0, w // 2, 2)
-            mask[y1:y1 + rng.randint(8, h // 2), x1:x1 + rng.randint(8, w // 2)] = 1
-        sample.gt_instances.occluder_masks = BitmapMasks(masks, h, w)
-    return samples
-
-
-def _gt_and_sampling(size: int = 32):
-    """One image with three GT instances whose four kinds of masks all differ, each GT box a
-    positive RoI."""
-    boxes = [[2, 2, 20, 20], [10, 6, 30, 26], [4, 14, 24, 30]]
-    amodal, visible, occluder = (np.zeros((3, size, size), np.uint8) for _ in range(3))
-    for i, (x1, y1, x2, y2) in enumerate(boxes):
-        amodal[i, y1:y2, x1:x2] = 1
-        visible[i, y1:y2, x1:(x1 + x2) // 2] = 1
-        occluder[i, y1 - 2:(y1 + y2) // 2, (x1 + x2) // 2:x2 + 2] = 1
-    gt = InstanceData(
-        bboxes=torch.tensor(boxes, dtype=torch.float32), labels=torch.tensor([0, 1, 2]),
-        **{field: BitmapMasks(masks, size, size) for field, masks in (
-            ('masks', amodal), ('visible_masks', visible), ('invisible_masks', amodal - visible),
-            ('occluder_masks', occluder))})
-    priors = torch.cat([gt.bboxes, torch.tensor([[0., 0., 4., 4.]])])
-    sampling = SamplingResult(
-        pos_inds=torch.tensor([0, 1, 2]),
-        neg_inds=torch.tensor([3]),
-        priors=priors,
-        gt_bboxes=gt.bboxes,
-        assign_result=AssignResult(num_gts=3, gt_inds=torch.tensor([1, 2, 3, 0]),
-                                   max_overlaps=torch.tensor([1., 1., 1., 0.]),
-                                   labels=torch.tensor([0, 1, 2, -1])),
-        gt_flags=torch.zeros(4, dtype=torch.uint8))
-    return gt, sampling
-
-
-def _loss(head, samples, feats=None, seed=0):
-    feats = features(len(samples)) if feats is None else feats
-    torch.manual_seed(seed)  # the RoI sampler draws at random
-    return head.loss(feats, proposals(samples), samples)
-
-
-def _predict(head, num_gts=(3, 2), rescale=True, scale_factor=(1.0, 1.0), boxes=None):
-    samples = data_samples(num_gts, scale_factor=scale_factor)
-    head.eval()
-    with torch.no_grad():
-        return head.predict(features(len(num_gts)), proposals(samples, boxes=boxes), samples,
-                            rescale=rescale)
+    return build_head(_head_cfg(**mask_head).mask_head, seed)
 
 
 class TestAISFormerMaskHead(TestCase):
@@ -158,7 +89,7 @@ class TestAISFormerMaskHead(TestCase):
 class TestAISFormerLosses(TestCase):
 
     def test_one_loss_per_kind_on_one_batch(self):
-        losses = _loss(_build(), _samples())
+        losses = loss(_build(), with_occluder_masks())
         self.assertEqual(set(losses), ROI_KEYS | MASK_LOSSES)
         for key in MASK_LOSSES:
             self.assertTrue(torch.isfinite(losses[key]).all(), key)
@@ -168,7 +99,7 @@ class TestAISFormerLosses(TestCase):
         """Recomputed from the logits and mmdet's mask_target on each kind's GT field: each
         loss learns from its own masks, with the authors' weights."""
         head = _build().mask_head.eval()  # no dropout
-        gt, sampling = _gt_and_sampling()
+        gt, sampling = gt_and_sampling()
         logits = head(torch.rand(3, CHANNELS, 14, 14))
         losses = head.loss_and_target(logits, [sampling], [gt], TRAIN_CFG)['loss_mask']
         self.assertEqual(set(losses), MASK_LOSSES)
@@ -182,13 +113,13 @@ class TestAISFormerLosses(TestCase):
 
     def test_changing_one_target_changes_only_its_loss(self):
         head = _build(dropout=0.0)
-        samples = _samples()
-        base = _loss(head, samples)
+        samples = with_occluder_masks()
+        base = loss(head, samples)
         changed = copy.deepcopy(samples)
         for sample in changed:
             gt = sample.gt_instances
             gt.occluder_masks = BitmapMasks(1 - gt.occluder_masks.masks, *sample.img_shape)
-        losses = _loss(head, changed)
+        losses = loss(head, changed)
         for key in MASK_LOSSES:
             if key == 'loss_occluder_mask':
                 self.assertNotAlmostEqual(losses[key].item(), base[key].item(), places=4)
@@ -199,31 +130,31 @@ class TestAISFormerLosses(TestCase):
         for kind in AISFORMER_KINDS:
             with self.subTest(kind=kind):
                 key = 'loss_mask' if kind == 'amodal' else f'loss_{kind}_mask'
-                losses = _loss(_build(**{key: None}), _samples())
+                losses = loss(_build(**{key: None}), with_occluder_masks())
                 self.assertEqual(set(losses), ROI_KEYS | (MASK_LOSSES - {f'loss_{kind}_mask'}))
 
     def test_loss_weights_scale_each_loss(self):
-        base = _loss(_build(dropout=0.0), _samples())
+        base = loss(_build(dropout=0.0), with_occluder_masks())
         weights = dict(occluder=2.0, visible=0.5, amodal=3.0, invisible=1.5)
         cfg = {('loss_mask' if kind == 'amodal' else f'loss_{kind}_mask'):
                dict(type='CrossEntropyLoss', use_mask=True, loss_weight=weight)
                for kind, weight in weights.items()}
-        losses = _loss(_build(dropout=0.0, **cfg), _samples())
+        losses = loss(_build(dropout=0.0, **cfg), with_occluder_masks())
         for kind, weight in weights.items():
             key = f'loss_{kind}_mask'
             torch.testing.assert_close(losses[key], base[key] / LOSS_WEIGHTS[kind] * weight)
 
     def test_missing_occluder_masks_name_the_field(self):
         with self.assertRaisesRegex(KeyError, 'occluder_masks'):
-            _loss(_build(), data_samples((3, 2)))
-        losses = _loss(_build(loss_occluder_mask=None), data_samples((3, 2)))
+            loss(_build(), data_samples((3, 2)))
+        losses = loss(_build(loss_occluder_mask=None), data_samples((3, 2)))
         self.assertNotIn('loss_occluder_mask', losses)
 
     def test_gradients_reach_every_branch(self):
         head = _build()
-        samples = _samples()
+        samples = with_occluder_masks()
         feats = tuple(f.requires_grad_() for f in features(len(samples)))
-        losses = _loss(head, samples, feats)
+        losses = loss(head, samples, feats)
         mask_head = head.mask_head
         branches = dict(convs=mask_head.convs, deconv=mask_head.upsample,
                         positional_encoding=mask_head.positional_encoding,
@@ -256,64 +187,28 @@ class TestAISFormerLosses(TestCase):
                                      'decoder.layers.0.norms.0.weight'])
 
     def test_batches_without_positive_rois(self):
-        head = _build()
-        losses = _loss(head, _samples((0, 0)))
-        for key in MASK_LOSSES:
-            self.assertEqual(losses[key].item(), 0)
-        sum(v.sum() for k, v in losses.items() if k.startswith('loss')).backward()
-
+        assert_zero_losses_without_positive_rois(self, _build(), MASK_LOSSES)
 
 class TestAmodalRoIHeadPrediction(TestCase):
 
     def test_predictions_carry_amodal_visible_invisible_masks_at_the_original_size(self):
-        results = _predict(_build(), rescale=True, scale_factor=(2.0, 2.0))
-        for res in results:
-            n = len(res)
-            self.assertGreater(n, 0)
-            for field in PREDICTED_FIELDS:
-                self.assertEqual(res[field].shape, (n, 32, 32), field)
-                self.assertEqual(res[field].dtype, torch.bool)
-            self.assertNotIn('occluder_masks', res)
-            self.assertEqual(res.occluders.shape, (n, n))
-            self.assertEqual(res.depth.shape, (n, ))
+        assert_masks_at_the_original_size(self, _build())
 
     def test_each_kind_is_its_own_logit_map_pasted(self):
         """Pasting each kind's logits on its own with the mmdet paste gives the same masks."""
-        head = _build()
-        head.eval()
-        samples = data_samples((3, 2), scale_factor=(2.0, 1.5))
-        x, metas = features(2), [sample.metainfo for sample in samples]
-        with torch.no_grad():
-            detections = head.predict_bbox(x, metas, proposals(samples), head.test_cfg,
-                                           rescale=False)
-            num = [len(res) for res in detections]
-            logits = head._mask_forward(x, bbox2roi([res.bboxes for res in detections]))
-            logits = logits['mask_preds'].split(num)
-            results = head.predict_mask(x, metas, copy.deepcopy(detections), rescale=True)
+        assert_each_kind_is_mmdet_pasted(self, _build(), {
+            field: lambda p, kind=kind: AISFormerMaskHead.logits_of(p, kind)
             for kind, field in (('amodal', 'masks'), ('visible', 'visible_masks'),
-                                ('invisible', 'invisible_masks')):
-                one = copy.deepcopy(detections)
-                FCNMaskHead.predict_by_feat(
-                    head.mask_head, tuple(AISFormerMaskHead.logits_of(p, kind) for p in logits),
-                    one, metas, head.test_cfg, rescale=True)
-                for res, ref in zip(results, one):
-                    self.assertTrue(torch.equal(res[field], ref.masks), kind)
-                    self.assertTrue(torch.equal(res.bboxes, ref.bboxes))
+                                ('invisible', 'invisible_masks'))})
 
     def test_no_detections_give_empty_masks_of_every_kind(self):
-        head = _build()
-        for boxes in ([torch.zeros(0, 4), torch.zeros(0, 4)],
-                      [torch.tensor([[2., 2., 30., 30.]]), torch.zeros(0, 4)]):
-            results = _predict(head, boxes=boxes, scale_factor=(2.0, 2.0))
-            self.assertEqual(len(results[1]), 0)
-            for field in PREDICTED_FIELDS:
-                self.assertEqual(results[1][field].shape, (0, 32, 32), field)
+        assert_no_detections_give_empty_masks(self, _build())
 
     def test_occlusion_order_can_be_switched_off(self):
         cfg = _head_cfg()
         cfg.test_cfg.occlusion_order = False
         head = MODELS.build(cfg)
         head.init_weights()
-        for res in _predict(head):
+        for res in predict(head):
             self.assertNotIn('occluders', res)
             self.assertIn('invisible_masks', res)

@@ -5,67 +5,41 @@ from unittest import TestCase
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import ConfigDict
 from scipy import ndimage
 
-from mmdet.models.roi_heads.mask_heads import FCNMaskHead
-from mmdet.registry import MODELS
-from mmdet.structures.bbox import bbox2roi
 from mmdet.structures.mask import BitmapMasks, mask_target
 
 import mmorcnn  # noqa: F401
 from mmorcnn.models import BCNetMaskHead
 from mmorcnn.models.roi_heads.mask_heads import BCNET_KINDS, mask_boundaries
-from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features, proposals, roi_head_cfg
-from .test_aisformer import _gt_and_sampling, _samples
+from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features
+from ..occluder_heads import (PREDICTED_FIELDS, ROI_KEYS, TRAIN_CFG,
+                              assert_each_kind_is_mmdet_pasted,
+                              assert_masks_at_the_original_size,
+                              assert_no_detections_give_empty_masks,
+                              assert_zero_losses_without_positive_rois, build_head,
+                              gt_and_sampling, loss, predict, with_occluder_masks)
 
-ROI_KEYS = {'loss_cls', 'loss_bbox', 'acc'}
 MASK_LOSSES = {'loss_amodal_mask', 'loss_amodal_boundary', 'loss_occluder_mask',
                'loss_occluder_boundary'}
-PREDICTED_FIELDS = ('masks', 'visible_masks', 'invisible_masks')
 # the weights of the authors' code
 LOSS_WEIGHTS = dict(amodal=1.0, amodal_boundary=0.5, occluder=0.25, occluder_boundary=0.5)
 LOSS_KEYS = dict(amodal='loss_mask', amodal_boundary='loss_amodal_boundary',
                  occluder='loss_occluder_mask', occluder_boundary='loss_occluder_boundary')
-TRAIN_CFG = ConfigDict(mask_size=28)
-
-
-def _head_cfg(**mask_head) -> ConfigDict:
-    cfg = ConfigDict(roi_head_cfg('amodal'))
-    cfg.type = 'AmodalRoIHead'
-    cfg.mask_head = ConfigDict(type='BCNetMaskHead', in_channels=CHANNELS, conv_out_channels=8,
-                               num_classes=NUM_CLASSES, **mask_head)
-    return cfg
 
 
 def _build(seed: int = 0, **mask_head):
-    torch.manual_seed(seed)
-    head = MODELS.build(_head_cfg(**mask_head))
-    head.init_weights()
-    return head
-
-
-def _loss(head, samples, feats=None, seed=0):
-    feats = features(len(samples)) if feats is None else feats
-    torch.manual_seed(seed)  # the RoI sampler draws at random
-    return head.loss(feats, proposals(samples), samples)
-
-
-def _predict(head, num_gts=(3, 2), rescale=True, scale_factor=(1.0, 1.0), boxes=None):
-    samples = data_samples(num_gts, scale_factor=scale_factor)
-    head.eval()
-    with torch.no_grad():
-        return head.predict(features(len(num_gts)), proposals(samples, boxes=boxes), samples,
-                            rescale=rescale)
+    return build_head(dict(type='BCNetMaskHead', in_channels=CHANNELS, conv_out_channels=8,
+                           num_classes=NUM_CLASSES, **mask_head), seed)
 
 
 def _trained_a_little(steps: int = 5):
     """A head after a few optimiser steps: its non-local operators are no identity any more."""
     head = _build()
-    samples = _samples()
+    samples = with_occluder_masks()
     optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
     for step in range(steps):
-        losses = _loss(head, samples, seed=step)
+        losses = loss(head, samples, seed=step)
         optimizer.zero_grad()
         sum(v for k, v in losses.items() if k.startswith('loss')).backward()
         optimizer.step()
@@ -142,7 +116,7 @@ class TestBCNetMaskHead(TestCase):
 class TestBCNetLosses(TestCase):
 
     def test_one_loss_per_output_on_one_batch(self):
-        losses = _loss(_build(), _samples())
+        losses = loss(_build(), with_occluder_masks())
         self.assertEqual(set(losses), ROI_KEYS | MASK_LOSSES)
         for key in MASK_LOSSES:
             self.assertTrue(torch.isfinite(losses[key]).all(), key)
@@ -152,7 +126,7 @@ class TestBCNetLosses(TestCase):
         """Recomputed from the logits in each RoI's class channel and mmdet's mask_target on the
         amodal and occluder masks (boundaries: of those crops), with the authors' weights."""
         head = _build().mask_head
-        gt, sampling = _gt_and_sampling()
+        gt, sampling = gt_and_sampling()
         # amodal masks that end inside their RoIs (the GT boxes), so that they have boundaries
         gt.masks = gt.visible_masks
         logits = head(torch.rand(3, CHANNELS, 14, 14))
@@ -173,15 +147,15 @@ class TestBCNetLosses(TestCase):
 
     def test_changing_the_occluder_masks_changes_only_the_occluder_losses(self):
         head = _build()
-        samples = _samples()
-        base = _loss(head, samples)
+        samples = with_occluder_masks()
+        base = loss(head, samples)
         changed = copy.deepcopy(samples)
         for sample in changed:
             gt = sample.gt_instances
             # moved (a complement would keep the boundaries)
             gt.occluder_masks = BitmapMasks(np.roll(gt.occluder_masks.masks, 5, axis=2),
                                             *sample.img_shape)
-        losses = _loss(head, changed)
+        losses = loss(head, changed)
         for key in MASK_LOSSES:
             if key.startswith('loss_occluder'):
                 self.assertNotAlmostEqual(losses[key].item(), base[key].item(), places=4)
@@ -191,22 +165,22 @@ class TestBCNetLosses(TestCase):
     def test_a_loss_set_to_none_is_switched_off(self):
         for kind, key in LOSS_KEYS.items():
             with self.subTest(kind=kind):
-                losses = _loss(_build(**{key: None}), _samples())
+                losses = loss(_build(**{key: None}), with_occluder_masks())
                 self.assertEqual(set(losses),
                                  ROI_KEYS | (MASK_LOSSES - {BCNetMaskHead.loss_name(kind)}))
 
     def test_missing_occluder_masks_name_the_field(self):
         with self.assertRaisesRegex(KeyError, 'occluder_masks.*with_occluder=True'):
-            _loss(_build(), data_samples((3, 2)))
-        losses = _loss(_build(loss_occluder_mask=None, loss_occluder_boundary=None),
+            loss(_build(), data_samples((3, 2)))
+        losses = loss(_build(loss_occluder_mask=None, loss_occluder_boundary=None),
                        data_samples((3, 2)))
         self.assertEqual(set(losses), ROI_KEYS | {'loss_amodal_mask', 'loss_amodal_boundary'})
 
     def test_gradients_reach_every_branch(self):
         head = _trained_a_little()
-        samples = _samples()
+        samples = with_occluder_masks()
         feats = tuple(f.requires_grad_() for f in features(len(samples)))
-        losses = _loss(head, samples, feats)
+        losses = loss(head, samples, feats)
         mask_head = head.mask_head
         occluder_branch = dict(occluder_convs=mask_head.occluder_convs,
                                occluder_nonlocal=mask_head.occluder_nonlocal)
@@ -243,30 +217,17 @@ class TestBCNetLosses(TestCase):
         self.assertEqual(unreached, [])
 
     def test_batches_without_positive_rois(self):
-        head = _build()
-        losses = _loss(head, _samples((0, 0)))
-        for key in MASK_LOSSES:
-            self.assertEqual(losses[key].item(), 0)
-        sum(v.sum() for k, v in losses.items() if k.startswith('loss')).backward()
-
+        assert_zero_losses_without_positive_rois(self, _build(), MASK_LOSSES)
 
 class TestBCNetPrediction(TestCase):
 
     def test_predictions_carry_amodal_visible_invisible_masks_at_the_original_size(self):
-        results = _predict(_trained_a_little(), rescale=True, scale_factor=(2.0, 2.0))
-        for res in results:
-            n = len(res)
-            self.assertGreater(n, 0)
-            for field in PREDICTED_FIELDS:
-                self.assertEqual(res[field].shape, (n, 32, 32), field)
-                self.assertEqual(res[field].dtype, torch.bool)
-            self.assertEqual(res.occluders.shape, (n, n))
-            self.assertEqual(res.depth.shape, (n, ))
+        assert_masks_at_the_original_size(self, _trained_a_little())
 
     def test_visible_and_invisible_split_the_amodal_mask(self):
         """visible = amodal AND NOT occluder and invisible = amodal AND occluder: both inside
         the amodal mask, never both at one pixel."""
-        for res in _predict(_trained_a_little(), scale_factor=(2.0, 1.5)):
+        for res in predict(_trained_a_little(), scale_factor=(2.0, 1.5)):
             amodal, visible, invisible = (res[field] for field in PREDICTED_FIELDS)
             self.assertFalse((visible & ~amodal).any())
             self.assertFalse((invisible & ~amodal).any())
@@ -274,34 +235,16 @@ class TestBCNetPrediction(TestCase):
 
     def test_each_kind_is_the_pasted_min_of_amodal_and_occluder_logits(self):
         head = _trained_a_little()
-        head.eval()
-        samples = data_samples((3, 2), scale_factor=(2.0, 1.5))
-        x, metas = features(2), [sample.metainfo for sample in samples]
-        with torch.no_grad():
-            detections = head.predict_bbox(x, metas, proposals(samples), head.test_cfg,
-                                           rescale=False)
-            num = [len(res) for res in detections]
-            logits = head._mask_forward(x, bbox2roi([res.bboxes for res in detections]))
-            logits = logits['mask_preds'].split(num)
-            results = head.predict_mask(x, metas, copy.deepcopy(detections), rescale=True)
-            mask_head = head.mask_head
-            kinds = dict(masks=lambda a, o: a, visible_masks=lambda a, o: torch.minimum(a, -o),
-                         invisible_masks=lambda a, o: torch.minimum(a, o))
-            for field, of in kinds.items():
-                one = copy.deepcopy(detections)
-                FCNMaskHead.predict_by_feat(
-                    mask_head, tuple(of(mask_head.logits_of(p, 'amodal'),
-                                        mask_head.logits_of(p, 'occluder')) for p in logits),
-                    one, metas, head.test_cfg, rescale=True)
-                for res, ref in zip(results, one):
-                    self.assertTrue(torch.equal(res[field], ref.masks), field)
-                    self.assertTrue(torch.equal(res.bboxes, ref.bboxes))
+        mask_head = head.mask_head
+
+        def amodal_and_occluder(p):
+            return mask_head.logits_of(p, 'amodal'), mask_head.logits_of(p, 'occluder')
+
+        assert_each_kind_is_mmdet_pasted(self, head, dict(
+            masks=lambda p: amodal_and_occluder(p)[0],
+            visible_masks=lambda p: torch.minimum(amodal_and_occluder(p)[0],
+                                                  -amodal_and_occluder(p)[1]),
+            invisible_masks=lambda p: torch.minimum(*amodal_and_occluder(p))))
 
     def test_no_detections_give_empty_masks_of_every_kind(self):
-        head = _build()
-        for boxes in ([torch.zeros(0, 4), torch.zeros(0, 4)],
-                      [torch.tensor([[2., 2., 30., 30.]]), torch.zeros(0, 4)]):
-            results = _predict(head, boxes=boxes, scale_factor=(2.0, 2.0))
-            self.assertEqual(len(results[1]), 0)
-            for field in PREDICTED_FIELDS:
-                self.assertEqual(results[1][field].shape, (0, 32, 32), field)
+        assert_no_detections_give_empty_masks(self, _build())
