@@ -1,0 +1,289 @@
+"""Time ORCNN against mmdet's Mask R-CNN with the same backbone, side by side in one process.
+
+Both models are built from their configs with the same weights (the Mask R-CNN's mask head also
+initialises ORCNN's visible mask head, as tools/model_converters/mask_rcnn_to_orcnn.py does), so
+they see the same proposals, keep the same ``--detections`` detections at inference and sample the
+same RoIs in training. They run alternately on the same inputs; the tool prints the median time of
+an inference and of a train step (forward, backward, SGD step with lr 0 so that every step sees the
+same weights) and the ORCNN / Mask R-CNN ratios. Timed in the same alternation, one forward of
+the Mask R-CNN's mask head alone on its detections gives "Mask R-CNN plus one mask head", the
+least an ORCNN inference can cost (it runs two such heads); the last line says how far ORCNN is
+above it (the occlusion logits, the pastes of the visible and invisible masks and the occlusion
+order).
+
+Every repetition times the three in a row, so each repetition gives one paired excess
+``(ORCNN - Mask R-CNN - one mask head) / Mask R-CNN``; the tool prints the median and the spread
+(min-max and interquartile range) of those excesses over the repetitions, the goal (excess at most
+``tolerance``, 0.01) and whether the excess is beyond the noise (its lower quartile above 0).
+"""
+import copy
+import os.path as osp
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.structures import InstanceData
+from mmengine.utils import ProgressBar
+
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import bbox2roi
+from mmdet.structures.mask import BitmapMasks
+
+import mmorcnn  # noqa: F401
+from mmorcnn.utils import project_path
+
+CONFIG_ROOT = project_path('configs')
+
+
+def build_model(config: str, detections: int, device: str) -> torch.nn.Module:
+    """The config's model, without pretrained weights, keeping exactly ``detections``."""
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None  # nothing is downloaded; weights are random anyway
+    cfg.model.test_cfg.rcnn.update(score_thr=0.0, max_per_img=detections)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model.to(device)
+
+
+def share_weights(mrcnn: torch.nn.Module, orcnn: torch.nn.Module) -> None:
+    """Give ORCNN the Mask R-CNN's weights; its mask head initialises both mask heads."""
+    state = mrcnn.state_dict()
+    state.update({
+        'roi_head.visible_mask_head.' + key[len('roi_head.mask_head.'):]: value
+        for key, value in state.items() if key.startswith('roi_head.mask_head.')
+    })
+    orcnn.load_state_dict(state)
+
+
+def make_batch(shape: List[int], num_gts: int, device: str, num_classes: int = 10):
+    """A normalised image and its data sample with occluded rectangles as GT, labels below
+    ``num_classes``."""
+    h, w = shape
+    rng = np.random.RandomState(0)
+    inputs = torch.from_numpy(rng.randn(1, 3, h, w).astype(np.float32)).to(device)
+    amodal = np.zeros((num_gts, h, w), np.uint8)
+    visible = np.zeros_like(amodal)
+    boxes = []
+    for i in range(num_gts):
+        x1, y1 = rng.randint(0, w * 3 // 4), rng.randint(0, h * 3 // 4)
+        x2, y2 = min(w, x1 + rng.randint(32, w // 4)), min(h, y1 + rng.randint(32, h // 4))
+        amodal[i, y1:y2, x1:x2] = 1
+        visible[i] = amodal[i]
+        visible[i, y1:(y1 + y2) // 2, x1:(x1 + x2) // 2] = 0
+        boxes.append([x1, y1, x2, y2])
+    sample = DetDataSample(metainfo=dict(
+        img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w), batch_input_shape=(h, w),
+        scale_factor=(1.0, 1.0)))
+    sample.gt_instances = InstanceData(
+        bboxes=torch.tensor(boxes, dtype=torch.float32),
+        labels=torch.from_numpy(rng.randint(0, num_classes, num_gts)),
+        masks=BitmapMasks(amodal, h, w),
+        visible_masks=BitmapMasks(visible, h, w),
+        invisible_masks=BitmapMasks(amodal & (1 - visible), h, w)).to(device)
+    sample.ignored_instances = InstanceData(bboxes=torch.zeros(0, 4, device=device))
+    return inputs, sample
+
+
+def timed(fn: Callable[[], None], device: str) -> float:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def mask_head_run(model: torch.nn.Module, inputs: torch.Tensor,
+                  sample: DetDataSample) -> Callable[[], None]:
+    """One forward of the model's mask head alone on the RoI features of its detections."""
+    model.eval()
+    with torch.no_grad():
+        x = model.extract_feat(inputs)
+        boxes = model.predict(inputs, [copy.deepcopy(sample)])[0].pred_instances.bboxes
+        roi_head = model.roi_head
+        feats = roi_head.mask_roi_extractor(x[:roi_head.mask_roi_extractor.num_inputs],
+                                            bbox2roi([boxes]))
+
+    def run() -> None:
+        with torch.no_grad():
+            roi_head.mask_head(feats)
+
+    return run
+
+
+DEFAULT_MRCNN_CONFIG = osp.join(CONFIG_ROOT, 'amodal_mask_rcnn',
+                                'amodal-mask-rcnn_r50_fpn_10k_d2sa.py')
+DEFAULT_ORCNN_CONFIG = osp.join(CONFIG_ROOT, 'orcnn', 'orcnn_r50_fpn_10k_d2sa.py')
+#: The inference goal: ORCNN at most this far (as a fraction of Mask R-CNN) above the floor.
+TOLERANCE = 0.01
+
+
+@dataclass
+class OrcnnBenchmarkSettings:
+    """What :func:`run_benchmark_orcnn` times (the tool's arguments)."""
+    mrcnn_config: str = DEFAULT_MRCNN_CONFIG
+    orcnn_config: str = DEFAULT_ORCNN_CONFIG
+    shape: Sequence[int] = (800, 1088)
+    detections: int = 100
+    num_gts: int = 10
+    iters: int = 10
+    warmup: int = 2
+    device: str = 'cuda' if torch.cuda.is_available() else 'cpu'
+    skip_train: bool = False
+    tolerance: float = TOLERANCE
+
+
+@dataclass
+class Spread:
+    """Median, extremes and quartiles of repeated measurements."""
+    median: float
+    low: float
+    high: float
+    q1: float
+    q3: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> 'Spread':
+        values = sorted(values)
+        if not values:
+            raise ValueError('no measurements to summarise')
+        q1, _, q3 = statistics.quantiles(values, n=4, method='inclusive') \
+            if len(values) > 1 else (values[0],) * 3
+        return cls(statistics.median(values), values[0], values[-1], q1, q3)
+
+    def format(self, digits: int = 3, sign: bool = False) -> str:
+        fmt = f'{{:{"+" if sign else ""}.{digits}f}}'
+        return (f'{fmt.format(self.median)} (min-max {fmt.format(self.low)}..'
+                f'{fmt.format(self.high)}, IQR {fmt.format(self.q1)}..{fmt.format(self.q3)})')
+
+
+@dataclass
+class InferenceVerdict:
+    """ORCNN inference against its floor, from paired repetitions (see the module docstring)."""
+    floor: Spread  # (Mask R-CNN + one mask head) / Mask R-CNN
+    ratio: Spread  # ORCNN / Mask R-CNN
+    excess: Spread  # (ORCNN - Mask R-CNN - one mask head) / Mask R-CNN
+    tolerance: float
+
+    @property
+    def within_goal(self) -> bool:
+        """bool: The median excess is at most ``tolerance``."""
+        return self.excess.median <= self.tolerance
+
+    @property
+    def beyond_noise(self) -> bool:
+        """bool: The excess is above 0 in more than three quarters of the repetitions."""
+        return self.excess.q1 > 0
+
+    def lines(self) -> List[str]:
+        verdict = 'PASS' if self.within_goal else 'FAIL'
+        noise = ('beyond the noise (lower quartile above 0)' if self.beyond_noise else
+                 'within the noise (lower quartile at or below 0)')
+        return [
+            f'floor (Mask R-CNN + one mask head) / Mask R-CNN: {self.floor.format()}',
+            f'ORCNN / Mask R-CNN:                              {self.ratio.format()}',
+            f'excess (ORCNN - floor) / Mask R-CNN:             {self.excess.format(sign=True)}',
+            f'noise (IQR width of the excess): {self.excess.q3 - self.excess.q1:.3f}; '
+            f'the excess is {noise}',
+            f'verdict: {verdict} (median excess {self.excess.median:+.3f} against the goal '
+            f'<= {self.tolerance:+.3f})',
+        ]
+
+
+def inference_verdict(mrcnn: Sequence[float], orcnn: Sequence[float], head: Sequence[float],
+                      tolerance: float = TOLERANCE) -> InferenceVerdict:
+    """The verdict of paired repetitions: seconds of Mask R-CNN, ORCNN and one mask head, the
+    k-th of each timed in the same repetition."""
+    if not len(mrcnn) == len(orcnn) == len(head):
+        raise ValueError(f'unpaired repetitions: {len(mrcnn)} Mask R-CNN, {len(orcnn)} ORCNN, '
+                         f'{len(head)} mask head')
+    return InferenceVerdict(
+        floor=Spread.of([(m + h) / m for m, h in zip(mrcnn, head)]),
+        ratio=Spread.of([o / m for m, o in zip(mrcnn, orcnn)]),
+        excess=Spread.of([(o - m - h) / m for m, o, h in zip(mrcnn, orcnn, head)]),
+        tolerance=tolerance)
+
+
+def run_benchmark_orcnn(settings: OrcnnBenchmarkSettings) -> Dict[str, Dict[str, List[float]]]:
+    """Time both models (see the module docstring) and print the medians, spreads and verdict.
+
+    Returns:
+        dict: Per mode (``inference``, ``train step``), per model (and ``one mask head`` for
+        inference), the seconds of each timed repetition.
+    """
+    args = settings
+    MMLogger.get_instance('benchmark_orcnn', log_level='WARNING')  # no weight-init report
+    models = {
+        'Mask R-CNN': build_model(args.mrcnn_config, args.detections, args.device),
+        'ORCNN': build_model(args.orcnn_config, args.detections, args.device),
+    }
+    share_weights(models['Mask R-CNN'], models['ORCNN'])
+    num_classes = models['ORCNN'].roi_head.bbox_head.num_classes
+    inputs, sample = make_batch(list(args.shape), args.num_gts, args.device, min(10, num_classes))
+
+    def predict(model: torch.nn.Module) -> Callable[[], None]:
+
+        def run() -> None:
+            with torch.no_grad():
+                result = model.predict(inputs, [copy.deepcopy(sample)])[0]
+            n = len(result.pred_instances)
+            assert n == args.detections, f'{n} detections instead of {args.detections}'
+
+        return run
+
+    def train_step(model: torch.nn.Module) -> Callable[[], None]:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9, weight_decay=1e-4)
+
+        def run() -> None:
+            torch.manual_seed(0)  # both models sample the same RoIs
+            loss, _ = model.parse_losses(model.loss(inputs, [copy.deepcopy(sample)]))
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+        return run
+
+    modes = {'inference': (predict, 'eval')}
+    if not args.skip_train:
+        modes['train step'] = (train_step, 'train')
+    # What "the cost of one extra mask head" is, timed in the same alternation as inference.
+    head_run = mask_head_run(models['Mask R-CNN'], inputs, sample)
+    times: Dict[str, Dict[str, List[float]]] = {mode: {} for mode in modes}
+    print(f'device {args.device}, {torch.get_num_threads()} threads, input {list(args.shape)}, '
+          f'{args.detections} detections, {args.num_gts} GT instances, {args.iters} alternating '
+          f'repetitions after {args.warmup} warm-up')
+    progress = ProgressBar(len(modes) * (len(models) + 1) * (args.warmup + args.iters))
+    for mode, (make_fn, model_mode) in modes.items():
+        fns = {}
+        for name, model in models.items():
+            getattr(model, model_mode)()
+            fns[name] = make_fn(model)
+        if mode == 'inference':
+            fns['one mask head'] = head_run
+        for i in range(args.warmup + args.iters):
+            for name, fn in fns.items():  # alternate, so that drifts hit all alike
+                seconds = timed(fn, args.device)
+                if i >= args.warmup:
+                    times[mode].setdefault(name, []).append(seconds)
+                progress.update()
+
+    print('\nseconds per run: median (min-max, IQR) over the repetitions')
+    for mode, by_model in times.items():
+        for name, seconds in by_model.items():
+            print(f'{mode:<11} {name:<14} {Spread.of(seconds).format()}')
+        if mode == 'train step':
+            ratio = Spread.of([o / m for m, o in zip(by_model['Mask R-CNN'], by_model['ORCNN'])])
+            print(f'train step ORCNN / Mask R-CNN: {ratio.format()}')
+    inference = times['inference']
+    verdict = inference_verdict(inference['Mask R-CNN'], inference['ORCNN'],
+                                inference['one mask head'], args.tolerance)
+    for line in verdict.lines():
+        print(line)
+    return times

@@ -1,0 +1,53 @@
+"""mmorcnn.analysis.benchmark_orcnn (tools/analysis_tools/benchmark_orcnn.py): the verdict from
+paired repetitions, and a run on the tiny r18 configs (its timing is not tested)."""
+import pytest
+
+from mmorcnn.analysis.benchmark_orcnn import (OrcnnBenchmarkSettings, Spread, inference_verdict,
+                                              run_benchmark_orcnn)
+from mmorcnn.utils import project_path
+
+
+def test_spread_is_median_extremes_and_quartiles():
+    spread = Spread.of([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert (spread.median, spread.low, spread.high, spread.q1, spread.q3) == (3, 1, 5, 2, 4)
+    assert Spread.of([2.0]).q1 == Spread.of([2.0]).q3 == 2.0
+    with pytest.raises(ValueError, match='no measurements'):
+        Spread.of([])
+
+
+def test_verdict_pairs_the_repetitions():
+    # repetition k: Mask R-CNN 1 s, one mask head 0.1 s, ORCNN 1.1 s + k ms
+    mrcnn, head = [1.0] * 5, [0.1] * 5
+    orcnn = [1.1 + 0.001 * k for k in range(5)]
+    verdict = inference_verdict(mrcnn, orcnn, head)
+    assert verdict.floor.median == pytest.approx(1.1)
+    assert verdict.ratio.median == pytest.approx(1.102)
+    assert verdict.excess.median == pytest.approx(0.002)
+    assert verdict.within_goal and verdict.beyond_noise  # small, but in every repetition
+    text = '\n'.join(verdict.lines())
+    assert 'verdict: PASS' in text and 'beyond the noise' in text and 'floor' in text
+
+
+def test_verdict_fails_above_the_tolerance_and_sees_noise():
+    mrcnn, head = [1.0, 1.0, 1.0, 1.0], [0.1] * 4
+    too_slow = inference_verdict(mrcnn, [1.15, 1.16, 1.14, 1.15], head)
+    assert not too_slow.within_goal and 'verdict: FAIL' in '\n'.join(too_slow.lines())
+    noisy = inference_verdict(mrcnn, [1.05, 1.15, 1.08, 1.12], head)  # excess -0.05..+0.05
+    assert not noisy.beyond_noise and 'within the noise' in '\n'.join(noisy.lines())
+    with pytest.raises(ValueError, match='unpaired'):
+        inference_verdict(mrcnn, [1.1], head)
+
+
+def test_run_on_tiny_models_prints_floor_excess_noise_and_verdict(capsys):
+    times = run_benchmark_orcnn(OrcnnBenchmarkSettings(
+        mrcnn_config=project_path('configs', 'amodal_mask_rcnn',
+                                  'amodal-mask-rcnn_r18_fpn_tiny_synthetic.py'),
+        orcnn_config=project_path('configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py'),
+        shape=(160, 224), detections=5, num_gts=2, iters=3, warmup=0, device='cpu'))
+    assert {name: len(t) for name, t in times['inference'].items()} == {
+        'Mask R-CNN': 3, 'ORCNN': 3, 'one mask head': 3}
+    assert sorted(times['train step']) == ['Mask R-CNN', 'ORCNN']
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith('verdict: ')
+    assert any(line.startswith('excess (ORCNN - floor)') for line in lines)
+    assert any(line.startswith('noise (IQR width') for line in lines)
