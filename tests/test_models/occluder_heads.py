@@ -97,6 +97,25 @@ def predict(head, num_gts=(3, 2), rescale=True, scale_factor=(1.0, 1.0), boxes=N
                             rescale=rescale)
 
 
+def assert_one_loss_per_output(test: TestCase, head, mask_losses) -> None:
+    """On one batch the RoI head's losses are the box losses and ``mask_losses``, each finite and
+    positive."""
+    losses = loss(head, with_occluder_masks())
+    test.assertEqual(set(losses), ROI_KEYS | set(mask_losses))
+    for key in mask_losses:
+        test.assertTrue(torch.isfinite(losses[key]).all(), key)
+        test.assertGreater(losses[key].item(), 0, key)
+
+
+def unreached_parameters(mask_head, losses, keys) -> list:
+    """Names of the parameters of ``mask_head`` that the sum of ``losses[keys]`` sends no
+    gradient to."""
+    total = sum(losses[key] for key in keys)
+    grads = torch.autograd.grad(total, list(mask_head.parameters()), allow_unused=True)
+    return [name for (name, _), g in zip(mask_head.named_parameters(), grads)
+            if g is None or g.abs().sum() == 0]
+
+
 def assert_zero_losses_without_positive_rois(test: TestCase, head, mask_losses) -> None:
     losses = loss(head, with_occluder_masks((0, 0)))
     for key in mask_losses:

@@ -15,9 +15,9 @@ from mmorcnn.models.roi_heads.mask_heads import AISFORMER_KINDS
 from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features
 from ..occluder_heads import (ROI_KEYS, TRAIN_CFG, assert_each_kind_is_mmdet_pasted,
                               assert_masks_at_the_original_size,
-                              assert_no_detections_give_empty_masks,
-                              assert_zero_losses_without_positive_rois, build_head,
-                              gt_and_sampling, head_cfg, loss, predict, with_occluder_masks)
+                              assert_no_detections_give_empty_masks, assert_one_loss_per_output,
+                              assert_zero_losses_without_positive_rois, build_head, gt_and_sampling,
+                              head_cfg, loss, predict, unreached_parameters, with_occluder_masks)
 
 MASK_LOSSES = {f'loss_{kind}_mask' for kind in AISFORMER_KINDS}
 FIELD_OF_KIND = dict(occluder='occluder_masks', visible='visible_masks', amodal='masks',
@@ -89,11 +89,7 @@ class TestAISFormerMaskHead(TestCase):
 class TestAISFormerLosses(TestCase):
 
     def test_one_loss_per_kind_on_one_batch(self):
-        losses = loss(_build(), with_occluder_masks())
-        self.assertEqual(set(losses), ROI_KEYS | MASK_LOSSES)
-        for key in MASK_LOSSES:
-            self.assertTrue(torch.isfinite(losses[key]).all(), key)
-            self.assertGreater(losses[key].item(), 0, key)
+        assert_one_loss_per_output(self, _build(), MASK_LOSSES)
 
     def test_each_loss_is_the_bce_against_its_own_target(self):
         """Recomputed from the logits and mmdet's mask_target on each kind's GT field: each
@@ -176,10 +172,7 @@ class TestAISFormerLosses(TestCase):
             feat_grads = torch.autograd.grad(losses[key], feats, retain_graph=True,
                                              allow_unused=True)
             self.assertTrue(any(g is not None and g.abs().sum() > 0 for g in feat_grads), key)
-        total = sum(losses[key] for key in MASK_LOSSES)
-        grads = torch.autograd.grad(total, list(mask_head.parameters()), allow_unused=True)
-        unreached = [name for (name, _), g in zip(mask_head.named_parameters(), grads)
-                     if g is None or g.abs().sum() == 0]
+        unreached = unreached_parameters(mask_head, losses, MASK_LOSSES)
         # As in DETR, the decoder starts from zero targets (the queries are positional
         # embeddings), so the first layer's self-attention adds only its biases, zero at init.
         self.assertEqual(unreached, ['decoder.layers.0.self_attn.attn.in_proj_weight',
@@ -188,6 +181,7 @@ class TestAISFormerLosses(TestCase):
 
     def test_batches_without_positive_rois(self):
         assert_zero_losses_without_positive_rois(self, _build(), MASK_LOSSES)
+
 
 class TestAmodalRoIHeadPrediction(TestCase):
 

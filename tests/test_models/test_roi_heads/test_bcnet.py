@@ -14,11 +14,10 @@ from mmorcnn.models import BCNetMaskHead
 from mmorcnn.models.roi_heads.mask_heads import BCNET_KINDS, mask_boundaries
 from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features
 from ..occluder_heads import (PREDICTED_FIELDS, ROI_KEYS, TRAIN_CFG,
-                              assert_each_kind_is_mmdet_pasted,
-                              assert_masks_at_the_original_size,
-                              assert_no_detections_give_empty_masks,
-                              assert_zero_losses_without_positive_rois, build_head,
-                              gt_and_sampling, loss, predict, with_occluder_masks)
+                              assert_each_kind_is_mmdet_pasted, assert_masks_at_the_original_size,
+                              assert_no_detections_give_empty_masks, assert_one_loss_per_output,
+                              assert_zero_losses_without_positive_rois, build_head, gt_and_sampling,
+                              loss, predict, unreached_parameters, with_occluder_masks)
 
 MASK_LOSSES = {'loss_amodal_mask', 'loss_amodal_boundary', 'loss_occluder_mask',
                'loss_occluder_boundary'}
@@ -116,11 +115,7 @@ class TestBCNetMaskHead(TestCase):
 class TestBCNetLosses(TestCase):
 
     def test_one_loss_per_output_on_one_batch(self):
-        losses = loss(_build(), with_occluder_masks())
-        self.assertEqual(set(losses), ROI_KEYS | MASK_LOSSES)
-        for key in MASK_LOSSES:
-            self.assertTrue(torch.isfinite(losses[key]).all(), key)
-            self.assertGreater(losses[key].item(), 0, key)
+        assert_one_loss_per_output(self, _build(), MASK_LOSSES)
 
     def test_each_loss_is_the_bce_against_its_own_target(self):
         """Recomputed from the logits in each RoI's class channel and mmdet's mask_target on the
@@ -210,14 +205,12 @@ class TestBCNetLosses(TestCase):
             feat_grads = torch.autograd.grad(losses[key], feats, retain_graph=True,
                                              allow_unused=True)
             self.assertTrue(any(g is not None and g.abs().sum() > 0 for g in feat_grads), key)
-        total = sum(losses[key] for key in MASK_LOSSES)
-        grads = torch.autograd.grad(total, list(mask_head.parameters()), allow_unused=True)
-        unreached = [name for (name, _), g in zip(mask_head.named_parameters(), grads)
-                     if g is None or g.abs().sum() == 0]
+        unreached = unreached_parameters(mask_head, losses, MASK_LOSSES)
         self.assertEqual(unreached, [])
 
     def test_batches_without_positive_rois(self):
         assert_zero_losses_without_positive_rois(self, _build(), MASK_LOSSES)
+
 
 class TestBCNetPrediction(TestCase):
 

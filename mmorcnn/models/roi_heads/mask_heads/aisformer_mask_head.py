@@ -17,7 +17,7 @@ per-pixel embeddings (paper 3.2-3.5):
 The layers are mmdet's DETR transformer layers, positional encoding and MLP; targets, losses and
 pasting are those of mmdet's FCNMaskHead, applied to each kind.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from mmengine.config import ConfigDict
@@ -31,14 +31,10 @@ from mmdet.registry import MODELS
 from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.structures.mask_kinds import MASK_KIND
-from .amodal_mask_head import paste_masks
+from .amodal_mask_head import losses_of_outputs, mask_bce, paste_masks
 
 #: The kinds of masks the head predicts, in the order of its output channels.
 AISFORMER_KINDS = ('occluder', 'visible', 'amodal', 'invisible')
-
-
-def _bce(loss_weight: float) -> dict:
-    return dict(type='CrossEntropyLoss', use_mask=True, loss_weight=loss_weight)
 
 
 class _AttentionWithoutWeights(nn.MultiheadAttention):
@@ -97,10 +93,10 @@ class AISFormerMaskHead(FCNMaskHead):
                  num_decoder_layers: int = 1,
                  feedforward_channels: Optional[int] = None,
                  dropout: float = 0.1,
-                 loss_mask: OptConfigType = _bce(1.0),
-                 loss_occluder_mask: OptConfigType = _bce(0.25),
-                 loss_visible_mask: OptConfigType = _bce(1.0),
-                 loss_invisible_mask: OptConfigType = _bce(0.25),
+                 loss_mask: OptConfigType = mask_bce(1.0),
+                 loss_occluder_mask: OptConfigType = mask_bce(0.25),
+                 loss_visible_mask: OptConfigType = mask_bce(1.0),
+                 loss_invisible_mask: OptConfigType = mask_bce(0.25),
                  **kwargs) -> None:
         for key in ('class_agnostic', 'upsample_cfg'):
             if key in kwargs:
@@ -111,7 +107,7 @@ class AISFormerMaskHead(FCNMaskHead):
             conv_out_channels=conv_out_channels,
             class_agnostic=True,
             upsample_cfg=dict(type='deconv', scale_factor=2),
-            loss_mask=loss_mask if loss_mask is not None else _bce(1.0),
+            loss_mask=loss_mask if loss_mask is not None else mask_bce(1.0),
             **kwargs)
         self.conv_logits = None  # the logits are dot products of embeddings (paper 3.5)
         self.loss_mask = None  # the losses of every kind, the amodal one included, follow
@@ -222,6 +218,11 @@ class AISFormerMaskHead(FCNMaskHead):
                            [res.pos_assigned_gt_inds for res in sampling_results],
                            [gt[field] for gt in batch_gt_instances], rcnn_train_cfg)
 
+    @staticmethod
+    def loss_name(kind: str) -> str:
+        """The key of a kind's loss: ``loss_<kind>_mask``."""
+        return f'loss_{kind}_mask'
+
     def loss_and_target(self, mask_preds: Tensor, sampling_results: List[SamplingResult],
                         batch_gt_instances: InstanceList, rcnn_train_cfg: ConfigDict) -> dict:
         """The loss of every kind that has one, as FCNMaskHead's for a class-agnostic mask.
@@ -230,18 +231,9 @@ class AISFormerMaskHead(FCNMaskHead):
             dict: ``loss_mask``: ``{'loss_<kind>_mask': loss}`` per kind with a loss;
             ``mask_targets``: ``{kind: (num_pos, h, w) targets}``.
         """
-        losses: Dict[str, Tensor] = {}
-        targets: Dict[str, Tensor] = {}
         labels = torch.cat([res.pos_gt_labels for res in sampling_results])
-        for kind, loss in self.mask_losses.items():
-            logits = self.logits_of(mask_preds, kind)
-            if logits.size(0) == 0:  # no positive RoI: a zero loss with a graph, as mmdet
-                losses[f'loss_{kind}_mask'] = logits.sum()
-                continue
-            targets[kind] = self.get_targets(sampling_results, batch_gt_instances,
-                                             rcnn_train_cfg, kind)
-            losses[f'loss_{kind}_mask'] = loss(logits, targets[kind], torch.zeros_like(labels))
-        return dict(loss_mask=losses, mask_targets=targets)
+        return losses_of_outputs(self, mask_preds, sampling_results, batch_gt_instances,
+                                 rcnn_train_cfg, torch.zeros_like(labels))
 
     def predict_by_feat(self,
                         mask_preds: Tuple[Tensor],

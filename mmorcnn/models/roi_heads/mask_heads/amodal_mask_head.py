@@ -5,7 +5,7 @@ deconv, 1x1 predictor) and differ only in the ground truth they learn from; the 
 (invisible) mask head has no layers of its own, its logits are computed from the other two.
 All three use FCNMaskHead's target, loss (per-pixel sigmoid BCE, 3.2) and paste stages unchanged.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -129,6 +129,39 @@ class AmodalMaskHead(FCNMaskHead):
         """
         return paste_masks_of_heads([self], [mask_preds], results_list, batch_img_metas,
                                     rcnn_test_cfg, rescale, activate_map)
+
+
+def mask_bce(loss_weight: float) -> dict:
+    """Config of a per-pixel sigmoid BCE mask loss (FCNMaskHead's) of weight ``loss_weight``."""
+    return dict(type='CrossEntropyLoss', use_mask=True, loss_weight=loss_weight)
+
+
+def losses_of_outputs(head: FCNMaskHead, mask_preds: Tensor,
+                      sampling_results: List[SamplingResult], batch_gt_instances: InstanceList,
+                      rcnn_train_cfg: ConfigDict, labels: Tensor) -> dict:
+    """The loss of every output of a mask head with several outputs (AISFormer, BCNet), each as
+    FCNMaskHead's mask loss.
+
+    ``head.mask_losses`` maps an output's kind to its loss module; ``head.logits_of(mask_preds,
+    kind)`` gives the output's (N, C, h, w) logits, ``head.get_targets(..., kind)`` its
+    (num_pos, h, w) targets, ``head.loss_name(kind)`` the key of its loss. A RoI's logits are
+    read in the channel of its entry of ``labels``.
+
+    Returns:
+        dict: ``loss_mask``: ``{loss_name(kind): loss}`` per output with a loss;
+        ``mask_targets``: ``{kind: (num_pos, h, w) targets}``.
+    """
+    losses: Dict[str, Tensor] = {}
+    targets: Dict[str, Tensor] = {}
+    for kind, loss in head.mask_losses.items():
+        logits = head.logits_of(mask_preds, kind)
+        if logits.size(0) == 0:  # no positive RoI: a zero loss with a graph, as mmdet
+            losses[head.loss_name(kind)] = logits.sum()
+            continue
+        targets[kind] = head.get_targets(sampling_results, batch_gt_instances, rcnn_train_cfg,
+                                         kind)
+        losses[head.loss_name(kind)] = loss(logits, targets[kind], labels)
+    return dict(loss_mask=losses, mask_targets=targets)
 
 
 def paste_masks_of_heads(heads: Sequence[AmodalMaskHead],

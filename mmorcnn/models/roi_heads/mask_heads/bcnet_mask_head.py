@@ -15,7 +15,7 @@ positive RoIs; boundaries are computed from the cropped mask targets (:func:`mas
 The visible and invisible masks, which BCNet has no head for, follow from the two masks of each
 RoI: visible = amodal AND NOT occluder, invisible = amodal AND occluder.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -30,14 +30,10 @@ from mmdet.registry import MODELS
 from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.structures.mask_kinds import MASK_KIND
-from .amodal_mask_head import paste_masks
+from .amodal_mask_head import losses_of_outputs, mask_bce, paste_masks
 
 #: The outputs of the head, in the order of its output channel groups.
 BCNET_KINDS = ('amodal', 'amodal_boundary', 'occluder', 'occluder_boundary')
-
-
-def _bce(loss_weight: float) -> dict:
-    return dict(type='CrossEntropyLoss', use_mask=True, loss_weight=loss_weight)
 
 
 def mask_boundaries(masks: Tensor) -> Tensor:
@@ -101,13 +97,13 @@ class BCNetMaskHead(FCNMaskHead):
     def __init__(self,
                  num_convs: int = 4,
                  nonlocal_after: Optional[int] = 2,
-                 loss_mask: OptConfigType = _bce(1.0),
-                 loss_amodal_boundary: OptConfigType = _bce(0.5),
-                 loss_occluder_mask: OptConfigType = _bce(0.25),
-                 loss_occluder_boundary: OptConfigType = _bce(0.5),
+                 loss_mask: OptConfigType = mask_bce(1.0),
+                 loss_amodal_boundary: OptConfigType = mask_bce(0.5),
+                 loss_occluder_mask: OptConfigType = mask_bce(0.25),
+                 loss_occluder_boundary: OptConfigType = mask_bce(0.5),
                  **kwargs) -> None:
         super().__init__(num_convs=num_convs,
-                         loss_mask=loss_mask if loss_mask is not None else _bce(1.0), **kwargs)
+                         loss_mask=loss_mask if loss_mask is not None else mask_bce(1.0), **kwargs)
         if self.upsample_method != 'deconv':
             raise ValueError(f"BCNetMaskHead upsamples with a deconvolution, got upsample_cfg "
                              f"type {self.upsample_method!r}")
@@ -237,20 +233,11 @@ class BCNetMaskHead(FCNMaskHead):
             dict: ``loss_mask``: ``{loss_name(kind): loss}`` per output with a loss;
             ``mask_targets``: ``{kind: (num_pos, h, w) targets}``.
         """
-        losses: Dict[str, Tensor] = {}
-        targets: Dict[str, Tensor] = {}
         labels = torch.cat([res.pos_gt_labels for res in sampling_results])
         if self.class_agnostic:
             labels = torch.zeros_like(labels)
-        for kind, loss in self.mask_losses.items():
-            logits = self.logits_of(mask_preds, kind)
-            if logits.size(0) == 0:  # no positive RoI: a zero loss with a graph, as mmdet
-                losses[self.loss_name(kind)] = logits.sum()
-                continue
-            targets[kind] = self.get_targets(sampling_results, batch_gt_instances,
-                                             rcnn_train_cfg, kind)
-            losses[self.loss_name(kind)] = loss(logits, targets[kind], labels)
-        return dict(loss_mask=losses, mask_targets=targets)
+        return losses_of_outputs(self, mask_preds, sampling_results, batch_gt_instances,
+                                 rcnn_train_cfg, labels)
 
     def predict_by_feat(self,
                         mask_preds: Tuple[Tensor],
