@@ -1,24 +1,6 @@
 # AISFormer, R50-FPN, D2S amodal: AmodalMRCNN-50 with AISFormer's mask head, on the schedule of
 # the authors' D2SA config (github.com/UARK-AICV/AISFormer, configs/D2SA-AmodalSeg): 70k
-# iterations of batch 2, SGD lr 0.005 (momentum 0.9, weight decay 1e-4), x0.1 at 40k and 60k,
-# Detectron2's linear warm-up over 1000 iterations; the backbone starts from ImageNet weights.
-_base_ = ['../amodal_mask_rcnn/amodal-mask-rcnn_r50_fpn_10k_d2sa.py',
-          '../_base_/models/aisformer_roi_head.py', '../_base_/datasets/occluder_targets.py']
-model = dict(
-    backbone=dict(init_cfg=dict(_delete_=True, type='Pretrained',
-                                checkpoint='torchvision://resnet50')),
-    roi_head={{_base_.aisformer_roi_head}})
-load_from = None
-
-max_iters = 70000
-train_dataloader = dict(batch_size=2, dataset=dict(pipeline={{_base_.occluder_train_pipeline}}))
-train_cfg = dict(max_iters=max_iters, val_interval=10000)
-optim_wrapper = dict(optimizer=dict(lr=0.005))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=1000),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters, milestones=[40000, 60000],
-         gamma=0.1)
-]
-default_hooks = dict(checkpoint=dict(interval=10000))
-# the authors' batch of 2 images; --auto-scale-lr scales lr from it
-auto_scale_lr = dict(base_batch_size=2)
+# iterations of batch 2, SGD lr 0.005, x0.1 at 40k and 60k (../_base_/occluder_aware/); the
+# backbone starts from ImageNet weights.
+_base_ = ['../_base_/occluder_aware/r50_fpn_70k_d2sa.py', '../_base_/models/aisformer_roi_head.py']
+model = dict(roi_head={{_base_.aisformer_roi_head}})
