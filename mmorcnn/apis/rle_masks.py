@@ -17,12 +17,12 @@ from typing import Iterator, List
 import torch
 from mmengine.structures import InstanceData
 
-from mmorcnn.structures.mask_kinds import INSTANCE_MASK_FIELDS
+from mmorcnn.structures.mask_kinds import INSTANCE_MASK_FIELDS, MASK_KINDS
 from mmorcnn.structures.mask_utils import masks_to_rles
 
 #: Upper bound of the kinds of masks an RoI head pastes per detection (amodal, visible,
 #: invisible), used to size the chunks.
-MAX_KINDS = 3
+MAX_KINDS = len(MASK_KINDS)
 
 
 def chunk_size(height: int, width: int, max_mask_pixels: int, kinds: int = MAX_KINDS) -> int:

@@ -11,7 +11,6 @@ from mmdet.registry import TRANSFORMS
 from mmengine.logging import print_log
 
 from mmorcnn.datasets.image_check import ImageReadError
-
 from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
 from mmorcnn.structures.mask_utils import bytes_rles, rle_is_and_not, rles_to_masks
 from mmorcnn.structures.occlusion_order import rle_occluders
