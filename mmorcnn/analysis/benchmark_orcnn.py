@@ -11,12 +11,18 @@ least an ORCNN inference can cost (it runs two such heads); the last line says h
 above it (the occlusion logits, the pastes of the visible and invisible masks and the occlusion
 order).
 
-Every repetition times the three in a row, so each repetition gives one paired excess
-``(ORCNN - Mask R-CNN - one mask head) / Mask R-CNN``; the tool prints the median and the spread
-(min-max and interquartile range) of those excesses over the repetitions, the goal (excess at most
-``tolerance``, 0.01) and whether the excess is beyond the noise (its lower quartile above 0).
+Every repetition times the three in a row (in turn forwards and backwards), so each repetition
+gives one paired excess ``(ORCNN - Mask R-CNN - one mask head) / Mask R-CNN``; the tool prints
+the median and the spread (min-max and interquartile range) of those excesses over the
+repetitions, the goal (excess at most ``tolerance``, 0.01) and whether the excess is beyond the
+noise (its lower quartile above 0). Unless ``--release-memory``, glibc's malloc keeps freed memory
+for reuse (:func:`keep_freed_memory`), which takes the page faults of every run's fresh buffers,
+and most of the run-to-run variation, out of the timings of both models.
 """
+import argparse
 import copy
+import ctypes
+import ctypes.util
 import os.path as osp
 import statistics
 import time
@@ -138,6 +144,69 @@ class OrcnnBenchmarkSettings:
     device: str = 'cuda' if torch.cuda.is_available() else 'cpu'
     skip_train: bool = False
     tolerance: float = TOLERANCE
+    release_memory: bool = False
+
+
+def benchmark_parser(description: str) -> argparse.ArgumentParser:
+    """The command line of the benchmark tools: the fields of :class:`OrcnnBenchmarkSettings`."""
+    defaults = OrcnnBenchmarkSettings()
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--mrcnn-config', default=defaults.mrcnn_config,
+                        help='a Mask R-CNN config (AmodalMRCNN is mmdet\'s Mask R-CNN, unchanged)')
+    parser.add_argument('--orcnn-config', default=defaults.orcnn_config,
+                        help='the ORCNN config with the same backbone')
+    parser.add_argument('--shape', type=int, nargs=2, default=list(defaults.shape),
+                        help='input height and width (default: the paper\'s 800 short side)')
+    parser.add_argument('--detections', type=int, default=defaults.detections,
+                        help='detections per image at inference')
+    parser.add_argument('--num-gts', type=int, default=defaults.num_gts,
+                        help='GT instances per train image')
+    parser.add_argument('--iters', type=int, default=defaults.iters,
+                        help='timed alternating repetitions of each model and mode')
+    parser.add_argument('--warmup', type=int, default=defaults.warmup,
+                        help='untimed repetitions first')
+    parser.add_argument('--device', default=defaults.device)
+    parser.add_argument('--skip-train', action='store_true', help='time inference only')
+    parser.add_argument('--tolerance', type=float, default=defaults.tolerance,
+                        help='the goal: ORCNN inference at most this far above the floor')
+    parser.add_argument('--release-memory', action='store_true',
+                        help='leave glibc\'s malloc returning freed memory to the system, so '
+                        'that every large buffer is faulted in afresh (see keep_freed_memory)')
+    return parser
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep freed memory for reuse in this process.
+
+    By default glibc maps every buffer above 32 MiB afresh and returns it to the system when it
+    is freed, so each inference of an R50-FPN at 800 x 1088 faults in about 1.7 GB of new pages
+    (about a quarter of its CPU time is spent in the kernel, and that share varies from run to
+    run). Without fresh maps and without trimming the heap, the buffers of one run are reused by
+    the next: both models run faster and their times vary less, so a small difference between
+    them is measurable. The same settings can be given to any process from outside:
+    ``GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647``.
+
+    Returns:
+        bool: Whether the settings took (False where the C library is not glibc).
+    """
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+
+
+def memory_setting(settings: 'OrcnnBenchmarkSettings') -> str:
+    """Apply ``settings.release_memory`` (:func:`keep_freed_memory` unless set) and say which
+    allocator behaviour the timings are under."""
+    if not settings.release_memory and keep_freed_memory():
+        return 'malloc keeps freed memory (no trimming, no fresh maps)'
+    return 'system malloc defaults'
 
 
 @dataclass
@@ -219,6 +288,7 @@ def run_benchmark_orcnn(settings: OrcnnBenchmarkSettings) -> Dict[str, Dict[str,
         inference), the seconds of each timed repetition.
     """
     args = settings
+    memory = memory_setting(args)
     MMLogger.get_instance('benchmark_orcnn', log_level='WARNING')  # no weight-init report
     models = {
         'Mask R-CNN': build_model(args.mrcnn_config, args.detections, args.device),
@@ -256,9 +326,9 @@ def run_benchmark_orcnn(settings: OrcnnBenchmarkSettings) -> Dict[str, Dict[str,
     # What "the cost of one extra mask head" is, timed in the same alternation as inference.
     head_run = mask_head_run(models['Mask R-CNN'], inputs, sample)
     times: Dict[str, Dict[str, List[float]]] = {mode: {} for mode in modes}
-    print(f'device {args.device}, {torch.get_num_threads()} threads, input {list(args.shape)}, '
-          f'{args.detections} detections, {args.num_gts} GT instances, {args.iters} alternating '
-          f'repetitions after {args.warmup} warm-up')
+    print(f'device {args.device}, {torch.get_num_threads()} threads, {memory}, input '
+          f'{list(args.shape)}, {args.detections} detections, {args.num_gts} GT instances, '
+          f'{args.iters} alternating repetitions after {args.warmup} warm-up')
     progress = ProgressBar(len(modes) * (len(models) + 1) * (args.warmup + args.iters))
     for mode, (make_fn, model_mode) in modes.items():
         fns = {}
@@ -268,7 +338,9 @@ def run_benchmark_orcnn(settings: OrcnnBenchmarkSettings) -> Dict[str, Dict[str,
         if mode == 'inference':
             fns['one mask head'] = head_run
         for i in range(args.warmup + args.iters):
-            for name, fn in fns.items():  # alternate, so that drifts hit all alike
+            # alternate, in turn forwards and backwards, so that drifts and the position in
+            # the sequence hit all alike
+            for name, fn in list(fns.items())[::1 if i % 2 == 0 else -1]:
                 seconds = timed(fn, args.device)
                 if i >= args.warmup:
                     times[mode].setdefault(name, []).append(seconds)

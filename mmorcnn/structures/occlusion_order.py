@@ -19,7 +19,7 @@ Ground-truth ``occluder_ids`` in the canonical format (docs/annotation_format.md
 applied to
 the ground-truth masks, so that they mean exactly what a model's predictions are scored on.
 """
-from typing import List, NamedTuple, Sequence, Union
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pycocotools.mask as maskUtils
@@ -48,9 +48,12 @@ class OcclusionGraph(NamedTuple):
     overlap: ArrayLike
 
 
-def _extents(masks: ArrayLike) -> np.ndarray:
+def _extents(masks: ArrayLike, windows: Optional[np.ndarray] = None) -> np.ndarray:
     """``(N, 4)`` int64 half-open extents ``[y0, y1, x0, x1)`` of ``(N, H, W)`` bool masks
-    (``y0 == y1`` for an empty mask)."""
+    (``y0 == y1`` for an empty mask), looking only inside each mask's window when ``windows``
+    ((N, 4) ``[y0, y1, x0, x1)``, every true pixel inside) are given."""
+    if windows is not None:
+        return _extents_in_windows(masks, windows)
     if isinstance(masks, torch.Tensor):
         rows, cols = masks.any(2).cpu().numpy(), masks.any(1).cpu().numpy()
     else:
@@ -67,18 +70,50 @@ def _extents(masks: ArrayLike) -> np.ndarray:
     return np.stack([y0, y1, x0, x1], axis=1).astype(np.int64)
 
 
-def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike) -> np.ndarray:
+def _extents_in_windows(masks: ArrayLike, windows: np.ndarray) -> np.ndarray:
+    """:func:`_extents`, each mask scanned inside its window only."""
+    windows = np.asarray(windows)
+    if windows.shape != (len(masks), 4) or (windows < 0).any():
+        raise ValueError(f'windows must be ({len(masks)}, 4) non-negative [y0, y1, x0, x1) '
+                         f'rows, one per mask; got shape {windows.shape}')
+    extents = np.zeros((len(masks), 4), np.int64)
+    for i, (wy0, wy1, wx0, wx1) in enumerate(np.asarray(windows, np.int64).tolist()):
+        window = masks[i, wy0:wy1, wx0:wx1]
+        rows, cols = window.any(1), window.any(0)
+        if isinstance(rows, torch.Tensor):
+            rows, cols = rows.cpu().numpy(), cols.cpu().numpy()
+        ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+        if len(ys):
+            extents[i] = wy0 + ys[0], wy0 + ys[-1] + 1, wx0 + xs[0], wx0 + xs[-1] + 1
+    return extents
+
+
+def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike,
+                       windows: Optional[np.ndarray] = None) -> np.ndarray:
     """``(N, N)`` int64 matrix ``|invisible_i AND visible_j|`` of ``(N, H, W)`` binary masks.
 
     Only the pixels inside the extent of each invisible mask are looked at, and only for the
     visible masks whose extent meets it, so the cost grows with the occluded areas, not with
     ``N**2`` full images (100 predictions at full resolution stay cheap). Torch masks are
     counted on their device.
+
+    Args:
+        visible, invisible: ``(N, H, W)`` binary masks (numpy or torch).
+        windows (np.ndarray, optional): ``(N, 4)`` int ``[y0, y1, x0, x1)`` of each instance,
+            outside which both of its masks are empty (the window its box was pasted into):
+            the extents are then found inside the windows instead of over the whole image.
+            Defaults to None (whole image).
     """
+    return _overlaps_and_areas(visible, invisible, windows)[0]
+
+
+def _overlaps_and_areas(visible: ArrayLike, invisible: ArrayLike,
+                        windows: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`occlusion_overlaps` and the ``(N,)`` int64 areas ``|invisible_i|``."""
     n = len(visible)
-    overlap = np.zeros((n, n), np.int64)
+    overlap, area = np.zeros((n, n), np.int64), np.zeros(n, np.int64)
     if n == 0:
-        return overlap
+        return overlap, area
     visible, invisible = _numpy_on_cpu(visible), _numpy_on_cpu(invisible)
     is_torch = isinstance(visible, torch.Tensor)
     if is_torch:
@@ -86,11 +121,13 @@ def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike) -> np.ndarray:
         invisible = torch.as_tensor(invisible, device=visible.device).bool()
     else:
         visible, invisible = np.asarray(visible, bool), np.asarray(invisible, bool)
-    inv_box, vis_box = _extents(invisible), _extents(visible)
+    inv_box, vis_box = _extents(invisible, windows), _extents(visible, windows)
     for i in range(n):
         y0, y1, x0, x1 = inv_box[i].tolist()
         if y1 <= y0:
             continue
+        occluded = invisible[i, y0:y1, x0:x1]
+        area[i] = _count(occluded.reshape(1, -1))[0]
         meets = ((vis_box[:, 0] < y1) & (vis_box[:, 1] > y0) & (vis_box[:, 2] < x1)
                  & (vis_box[:, 3] > x0))
         meets[i] = False
@@ -98,9 +135,9 @@ def occlusion_overlaps(visible: ArrayLike, invisible: ArrayLike) -> np.ndarray:
         if not len(js):
             continue
         index = torch.as_tensor(js, device=visible.device) if is_torch else js
-        hits = (visible[index, y0:y1, x0:x1] & invisible[i, y0:y1, x0:x1]).reshape(len(js), -1)
+        hits = (visible[index, y0:y1, x0:x1] & occluded).reshape(len(js), -1)
         overlap[i, js] = _count(hits)
-    return overlap
+    return overlap, area
 
 
 def _numpy_on_cpu(masks: ArrayLike) -> ArrayLike:
@@ -242,7 +279,8 @@ def occlusion_graph_from_overlaps(overlap: np.ndarray, invisible_area: np.ndarra
 def occlusion_graph(amodal: ArrayLike, visible: ArrayLike,
                     invisible: Union[ArrayLike, None] = None,
                     min_pixels: int = MIN_PIXELS,
-                    min_fraction: float = MIN_FRACTION) -> OcclusionGraph:
+                    min_fraction: float = MIN_FRACTION,
+                    windows: Optional[np.ndarray] = None) -> OcclusionGraph:
     """Occlusion relations between the instances of one image (module docstring: the rule).
 
     Args:
@@ -253,6 +291,9 @@ def occlusion_graph(amodal: ArrayLike, visible: ArrayLike,
         min_pixels (int): Smallest overlap in pixels that counts. Defaults to 4.
         min_fraction (float): Smallest overlap as a fraction of the occluded instance's
             invisible area. Defaults to 0.05.
+        windows (np.ndarray, optional): ``(N, 4)`` int ``[y0, y1, x0, x1)`` of each instance,
+            outside which its masks are empty (:func:`occlusion_overlaps`); only looked at for
+            mask arrays. Defaults to None (whole image).
 
     Returns:
         OcclusionGraph: numpy arrays, or torch tensors on the masks' device for torch input.
@@ -270,9 +311,7 @@ def occlusion_graph(amodal: ArrayLike, visible: ArrayLike,
     as_bool = (lambda m: m.bool()) if on_device else (lambda m: np.asarray(m, bool))
     visible = as_bool(visible)
     invisible = as_bool(amodal) & ~visible if invisible is None else as_bool(invisible)
-    overlap = occlusion_overlaps(visible, invisible)
-    n = len(overlap)
-    area = _count(invisible.reshape(n, -1)) if n else np.zeros(0, np.int64)
+    overlap, area = _overlaps_and_areas(visible, invisible, windows)
     graph = occlusion_graph_from_overlaps(overlap, area, min_pixels, min_fraction)
     if is_torch:
         return OcclusionGraph(torch.from_numpy(graph.occluders).to(device),

@@ -1,5 +1,8 @@
 """mmorcnn.analysis.benchmark_orcnn (tools/analysis_tools/benchmark_orcnn.py): the verdict from
 paired repetitions, and a run on the tiny r18 configs (its timing is not tested)."""
+import subprocess
+import sys
+
 import pytest
 
 from mmorcnn.analysis.benchmark_orcnn import (OrcnnBenchmarkSettings, Spread, inference_verdict,
@@ -43,7 +46,8 @@ def test_run_on_tiny_models_prints_floor_excess_noise_and_verdict(capsys):
         mrcnn_config=project_path('configs', 'amodal_mask_rcnn',
                                   'amodal-mask-rcnn_r18_fpn_tiny_synthetic.py'),
         orcnn_config=project_path('configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py'),
-        shape=(160, 224), detections=5, num_gts=2, iters=3, warmup=0, device='cpu'))
+        shape=(160, 224), detections=5, num_gts=2, iters=3, warmup=0, device='cpu',
+        release_memory=True))
     assert {name: len(t) for name, t in times['inference'].items()} == {
         'Mask R-CNN': 3, 'ORCNN': 3, 'one mask head': 3}
     assert sorted(times['train step']) == ['Mask R-CNN', 'ORCNN']
@@ -51,3 +55,27 @@ def test_run_on_tiny_models_prints_floor_excess_noise_and_verdict(capsys):
     assert lines[-1].startswith('verdict: ')
     assert any(line.startswith('excess (ORCNN - floor)') for line in lines)
     assert any(line.startswith('noise (IQR width') for line in lines)
+
+
+FAULTS_OF_A_SECOND_BUFFER = '''
+import resource, sys
+import torch
+from mmorcnn.analysis.benchmark_orcnn import keep_freed_memory
+if sys.argv[1] == 'keep':
+    assert keep_freed_memory()
+def faults_of_a_64mb_buffer():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    torch.ones(64 * 2**20, dtype=torch.uint8)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+faults_of_a_64mb_buffer()
+print(faults_of_a_64mb_buffer())
+'''
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='glibc malloc settings')
+def test_kept_memory_serves_the_next_buffer_without_page_faults():
+    faults = {mode: int(subprocess.run([sys.executable, '-c', FAULTS_OF_A_SECOND_BUFFER, mode],
+                                       capture_output=True, text=True, check=True).stdout)
+              for mode in ('keep', 'release')}
+    assert faults['release'] > 10000  # 16384 fresh 4 KiB pages with glibc's defaults
+    assert faults['keep'] < 100

@@ -161,8 +161,8 @@ def proposals(samples: List[DetDataSample],
 
 
 def paste_one_head_at_a_time(heads, mask_preds, results_list, metas, cfg, rescale):
-    """The paste before it was batched: mmdet's FCNMaskHead.predict_by_feat for each head,
-    the amodal head last on the boxes themselves, the other kinds on copies of the boxes."""
+    """mmdet's paste, one head at a time: FCNMaskHead.predict_by_feat for each head, the amodal
+    head last on the boxes themselves, the other kinds on copies of the boxes."""
     for head, preds in sorted(zip(heads, mask_preds), key=lambda hp: hp[0].mask_field == 'masks'):
         if head.mask_field == 'masks':
             FCNMaskHead.predict_by_feat(head, preds, results_list, metas, cfg, rescale)

@@ -111,6 +111,32 @@ class TestOcclusionGraph:
             rle_occlusion_overlaps([mask_to_rle(m) for m in visible],
                                    [mask_to_rle(m) for m in invisible]), expected)
 
+    def test_windows_give_the_overlaps_and_graph_of_the_whole_masks(self):
+        """Masks empty outside their windows: reading inside the windows only changes nothing."""
+        rng = np.random.default_rng(2)
+        h, w, n = 30, 40, 12
+        windows = np.zeros((n, 4), np.int64)
+        amodal, visible = np.zeros((n, h, w), bool), np.zeros((n, h, w), bool)
+        for i in range(n):
+            y0, x0 = rng.integers(0, h - 5), rng.integers(0, w - 5)
+            y1, x1 = rng.integers(y0 + 1, h + 1), rng.integers(x0 + 1, w + 1)
+            windows[i] = y0, y1, x0, x1
+            amodal[i, y0:y1, x0:x1] = rng.random((y1 - y0, x1 - x0)) < 0.8
+            visible[i] = amodal[i] & (rng.random((h, w)) < 0.5)
+        windows[3] = 0, h, 0, w  # a window may be the whole image
+        amodal[5] = visible[5] = False  # or hold an empty mask
+        invisible = amodal & ~visible
+        expected = brute_force_overlap(visible, invisible)
+        for masks in ((visible, invisible), (torch.from_numpy(visible), torch.from_numpy(invisible))):
+            np.testing.assert_array_equal(occlusion_overlaps(*masks, windows=windows), expected)
+        whole = occlusion_graph(amodal, visible, invisible, min_pixels=1)
+        assert whole.occluders.any()
+        windowed = occlusion_graph(amodal, visible, invisible, min_pixels=1, windows=windows)
+        for a, b in zip(whole, windowed):
+            np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match=r'windows must be \(12, 4\)'):
+            occlusion_overlaps(visible, invisible, windows=windows[:5])
+
     def test_torch_input_gives_torch_output(self):
         amodal, visible = painted_scene([rect(20, 20, 0, 10, 0, 10), rect(20, 20, 5, 15, 5, 15)])
         g = occlusion_graph(torch.from_numpy(amodal), torch.from_numpy(visible))

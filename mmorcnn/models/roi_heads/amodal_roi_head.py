@@ -10,6 +10,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import InstanceList
 from mmorcnn.structures.mask_kinds import MASK_KIND
+from .mask_heads import mask_paste_windows
 from .occlusion_roi_head import add_occlusion_order
 
 
@@ -45,7 +46,10 @@ class AmodalRoIHead(StandardRoIHead):
         :attr:`with_occlusion_order`)."""
         results_list = super().predict(x, rpn_results_list, batch_data_samples, rescale)
         if self.with_occlusion_order:
-            results_list = [add_occlusion_order(results) for results in results_list]
+            results_list = [
+                add_occlusion_order(results, mask_paste_windows(results))
+                for results in results_list
+            ]
         return results_list
 
     def predict_mask(self,

@@ -1,6 +1,7 @@
 """OcclusionRoIHead: the RoI head of Occlusion R-CNN (ORCNN, paper 3.1-3.2)."""
 from typing import List, Optional, Tuple
 
+import numpy as np
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -12,20 +13,29 @@ from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.structures.occlusion_order import occlusion_graph
-from .mask_heads import AmodalMaskHead, paste_masks_of_heads
+from .mask_heads import AmodalMaskHead, mask_paste_windows, paste_masks_of_heads
 
 
-def add_occlusion_order(results: InstanceData) -> InstanceData:
+def add_occlusion_order(results: InstanceData,
+                        windows: Optional[np.ndarray] = None) -> InstanceData:
     """Add the occlusion order of one image's detections, computed from their pasted binary
     ``masks``, ``visible_masks`` and ``invisible_masks`` by the one rule of
     :func:`~mmorcnn.structures.occlusion_graph`: ``occluders`` ((N, N) bool, ``[i, j]`` true when
     instance j hides part of instance i) and ``depth`` ((N,) long, 0 for an instance nothing
     hides).
 
+    Args:
+        results (:obj:`InstanceData`): One image's detections with the three kinds of mask.
+        windows (np.ndarray, optional): ``(N, 4)`` ``[y0, y1, x0, x1)`` of each detection
+            outside which its masks are empty (``mask_paste_windows`` of masks the heads
+            pasted, :mod:`~mmorcnn.models.roi_heads.mask_heads`): the masks are then read inside
+            them only. Defaults to None (the whole image).
+
     Returns:
         :obj:`InstanceData`: ``results``, with the two fields added.
     """
-    graph = occlusion_graph(results.masks, results.visible_masks, results.invisible_masks)
+    graph = occlusion_graph(results.masks, results.visible_masks, results.invisible_masks,
+                            windows=windows)
     results.occluders = graph.occluders
     results.depth = graph.depth
     return results
@@ -193,8 +203,9 @@ class OcclusionRoIHead(StandardRoIHead):
 
     def predict_occlusion_order(self, results: InstanceData) -> InstanceData:
         """Add ``occluders`` ((N, N) bool) and ``depth`` ((N,) long) of the instances of one
-        image, from their pasted binary masks, to ``results`` (:func:`add_occlusion_order`)."""
-        return add_occlusion_order(results)
+        image, from their pasted binary masks, to ``results`` (:func:`add_occlusion_order`),
+        reading each instance's masks inside the window its box was pasted into only."""
+        return add_occlusion_order(results, mask_paste_windows(results))
 
     def predict_mask(self,
                      x: Tuple[Tensor],
