@@ -29,6 +29,7 @@ from pycocotools.cocoeval import COCOeval
 
 from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal
 from mmorcnn.evaluation.functional.amodal_table import format_amodal_table
+from .spread import Spread
 
 
 @dataclass
@@ -194,22 +195,25 @@ def time_cocoeval(coco_cls, eval_cls, gt: dict, results: List[dict]) -> Tuple[fl
     return seconds, float(ev.stats[0])
 
 
-def run_benchmark_metric(scenes: MetricBenchmarkScenes, faster_coco_eval: bool = True) -> None:
+def run_benchmark_metric(scenes: MetricBenchmarkScenes, faster_coco_eval: bool = True,
+                         repeats: int = 3) -> Dict[str, List[float]]:
     """Time the metric, pycocotools and (when installed and ``faster_coco_eval``)
-    faster-coco-eval on the same random scenes; print the times, their ratios and the AP_A
-    differences."""
+    faster-coco-eval on the same random scenes, ``repeats`` times in turn; print the median and
+    the spread of each one's seconds and of the paired ratios, and the AP_A differences.
+
+    Returns:
+        dict: The seconds of each repetition of each evaluation.
+    """
     print(f'building {scenes.num_images} images x {scenes.dets_per_image} detections '
           f'({scenes.height}x{scenes.width}, {scenes.gt_per_image} objects per image, '
           f'{scenes.num_classes} classes)')
     anns_by_image, images, categories, dets = make_data(scenes)
     gt, results = coco_inputs(anns_by_image, images, categories, dets)
 
-    rows = []
-    metric_s, metrics = time_metric(anns_by_image, categories, dets)
-    rows.append(('AmodalCocoMetric (all keys)', metric_s))
-    print(format_amodal_table(metrics))
-    coco_s, coco_ap = time_cocoeval(COCO, COCOeval, gt, results)
-    rows.append(('pycocotools COCOeval segm', coco_s))
+    evaluations = {
+        'AmodalCocoMetric (all keys)': lambda: time_metric(anns_by_image, categories, dets),
+        'pycocotools COCOeval segm': lambda: time_cocoeval(COCO, COCOeval, gt, results),
+    }
     if faster_coco_eval:
         try:
             from faster_coco_eval import COCO as FasterCOCO
@@ -217,12 +221,24 @@ def run_benchmark_metric(scenes: MetricBenchmarkScenes, faster_coco_eval: bool =
         except ImportError:
             print('faster-coco-eval is not installed: pip install faster-coco-eval')
         else:
-            faster_s, faster_ap = time_cocoeval(FasterCOCO, COCOeval_faster, gt, results)
-            rows.append(('faster-coco-eval COCOeval_faster segm', faster_s))
-            print(f'AP_A - faster-coco-eval AP: {metrics["AP_A"] - faster_ap:.2e}')
-    print(f'AP_A - pycocotools AP: {metrics["AP_A"] - coco_ap:.2e}')
+            evaluations['faster-coco-eval COCOeval_faster segm'] = lambda: time_cocoeval(
+                FasterCOCO, COCOeval_faster, gt, results)
+    seconds: Dict[str, List[float]] = {name: [] for name in evaluations}
+    outputs = {}
+    for _ in range(repeats):
+        for name, evaluate in evaluations.items():
+            elapsed, outputs[name] = evaluate()
+            seconds[name].append(elapsed)
+    metric = 'AmodalCocoMetric (all keys)'
+    metrics = outputs[metric]
+    print(format_amodal_table(metrics))
+    for name, ap in outputs.items():
+        if name != metric:
+            print(f'AP_A - {name.split(" COCOeval")[0]} AP: {metrics["AP_A"] - ap:.2e}')
 
-    print(f'\n{len(dets)} detections, {sum(map(len, anns_by_image.values()))} objects')
-    print(f'{"":40s} {"seconds":>8s} {"metric / this":>14s}')
-    for name, seconds in rows:
-        print(f'{name:40s} {seconds:8.2f} {metric_s / seconds:14.2f}')
+    print(f'\n{len(dets)} detections, {sum(map(len, anns_by_image.values()))} objects; seconds '
+          f'and metric / this: median (min-max, IQR) of {repeats} repetitions in turn')
+    for name, times in seconds.items():
+        ratio = Spread.of([m / t for m, t in zip(seconds[metric], times)])
+        print(f'{name:40s} {Spread.of(times).format(2)}  metric / this {ratio.format(2)}')
+    return seconds

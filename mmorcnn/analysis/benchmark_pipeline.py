@@ -38,6 +38,7 @@ from mmengine.utils import ProgressBar
 import mmorcnn  # noqa: F401  (registers the amodal transforms and dataset)
 from mmorcnn.structures.mask_utils import mask_to_rle
 from mmorcnn.utils import project_path
+from .spread import Spread
 
 #: The config whose training pipeline is timed by default: the real datasets' common pipeline.
 DEFAULT_CONFIG = osp.join('configs', '_base_', 'datasets', 'amodal_instance.py')
@@ -158,7 +159,8 @@ def check_same_instances(datasets: dict, num_images: int) -> None:
 
 def run_benchmark_pipeline(settings: PipelineBenchmarkSettings) -> Dict[str, float]:
     """Time both pipelines on the same generated data (see the module docstring); print the
-    median per transform and in all, and the ORCNN / Mask R-CNN ratio last.
+    median per transform, the median and spread in all, and the ORCNN / Mask R-CNN ratio of the
+    same images last.
 
     Returns:
         dict: The median seconds per image of each pipeline, ``{'ORCNN': s, 'Mask R-CNN': s}``.
@@ -198,9 +200,10 @@ def run_benchmark_pipeline(settings: PipelineBenchmarkSettings) -> Dict[str, flo
         steps = ', '.join(f'{step} {1000 * statistics.median(r[step] for r in runs):.1f}'
                           for step in runs[0] if step != 'all')
         print(f'  {name:<11} {steps}')
-    medians = {name: statistics.median(r['all'] for r in runs) for name, runs in samples.items()}
-    print(f'{"":<13}{"ms per image":>14}')
-    for name, seconds in medians.items():
-        print(f'  {name:<11}{1000 * seconds:>14.1f}')
-    print(f'ORCNN / Mask R-CNN pipeline: {medians["ORCNN"] / medians["Mask R-CNN"]:.3f}x')
-    return medians
+    print('ms per image in all: median (min-max, IQR)')
+    for name, runs in samples.items():
+        print(f'  {name:<11} {Spread.of([1000 * r["all"] for r in runs]).format(1)}')
+    ratio = Spread.of([o['all'] / m['all']
+                       for o, m in zip(samples['ORCNN'], samples['Mask R-CNN'])])
+    print(f'ORCNN / Mask R-CNN pipeline, paired by image: {ratio.format()}')
+    return {name: statistics.median(r['all'] for r in runs) for name, runs in samples.items()}

@@ -21,8 +21,12 @@ def test_metric_ap_a_equals_cocoeval_on_the_benchmark_scenes():
     assert metrics['AP_A'] == pytest.approx(coco_ap, abs=1e-12)
 
 
-def test_prints_a_row_per_evaluator(capsys):
-    run_benchmark_metric(SCENES, faster_coco_eval=False)
+def test_prints_a_row_per_evaluator_with_the_spread_of_its_repetitions(capsys):
+    seconds = run_benchmark_metric(SCENES, faster_coco_eval=False, repeats=2)
+    assert {name: len(times) for name, times in seconds.items()} == {
+        'AmodalCocoMetric (all keys)': 2, 'pycocotools COCOeval segm': 2}
     out = capsys.readouterr().out
     assert 'AP_A - pycocotools AP: ' in out
-    assert out.strip().splitlines()[-1].startswith('pycocotools COCOeval segm')
+    last = out.strip().splitlines()[-1]
+    assert last.startswith('pycocotools COCOeval segm') and 'min-max' in last
+    assert 'metric / this' in last

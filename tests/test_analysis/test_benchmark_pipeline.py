@@ -9,7 +9,8 @@ def test_times_both_pipelines_on_the_same_instances_and_prints_the_ratio_last(ca
     assert sorted(medians) == ['Mask R-CNN', 'ORCNN'] and min(medians.values()) > 0
     out = capsys.readouterr().out
     lines = out.strip().splitlines()
-    assert lines[-1].startswith('ORCNN / Mask R-CNN pipeline: ') and lines[-1].endswith('x')
+    assert lines[-1].startswith('ORCNN / Mask R-CNN pipeline, paired by image: ')
+    assert 'min-max' in lines[-1] and 'IQR' in lines[-1]
     assert 'LoadAmodalAnnotations' in out and 'PackDetInputs' in out
     # the pipelines differ only in loading and packing
     orcnn = next(line for line in lines if line.startswith('ORCNN       Load'))

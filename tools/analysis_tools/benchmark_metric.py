@@ -32,6 +32,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--no-faster-coco-eval', action='store_true',
                         help='skip faster-coco-eval even when it is installed')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed repetitions of every evaluation, in turn')
     return parser.parse_args()
 
 
@@ -41,7 +43,8 @@ def main() -> None:
         num_images=args.num_images, dets_per_image=args.dets_per_image,
         gt_per_image=args.gt_per_image, num_classes=args.num_classes, height=args.height,
         width=args.width, seed=args.seed)
-    run_benchmark_metric(scenes, faster_coco_eval=not args.no_faster_coco_eval)
+    run_benchmark_metric(scenes, faster_coco_eval=not args.no_faster_coco_eval,
+                         repeats=args.repeats)
 
 
 if __name__ == '__main__':
