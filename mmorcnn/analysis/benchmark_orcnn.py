@@ -29,7 +29,7 @@ import ctypes.util
 import os.path as osp
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -253,6 +253,65 @@ def inference_verdict(mrcnn: Sequence[float], orcnn: Sequence[float], floor: Seq
         tolerance=tolerance)
 
 
+def benchmark_models(
+        settings: OrcnnBenchmarkSettings
+) -> Tuple[Dict[str, torch.nn.Module], torch.Tensor, DetDataSample]:
+    """Mask R-CNN and ORCNN with the same weights (``{'Mask R-CNN': ..., 'ORCNN': ...}``), the
+    input image and its data sample."""
+    args = settings
+    models = {
+        'Mask R-CNN': build_model(args.mrcnn_config, args.detections, args.device),
+        'ORCNN': build_model(args.orcnn_config, args.detections, args.device),
+    }
+    share_weights(models['Mask R-CNN'], models['ORCNN'])
+    num_classes = models['ORCNN'].roi_head.bbox_head.num_classes
+    inputs, sample = make_batch(list(args.shape), args.num_gts, args.device, min(10, num_classes))
+    return models, inputs, sample
+
+
+def predict_run(model: torch.nn.Module, inputs: torch.Tensor, sample: DetDataSample,
+                detections: Optional[int] = None) -> Callable[[], None]:
+    """One inference of ``model`` on the input, checking that it keeps ``detections``."""
+
+    def run() -> None:
+        with torch.no_grad():
+            result = model.predict(inputs, [copy.deepcopy(sample)])[0]
+        n = len(result.pred_instances)
+        assert detections is None or n == detections, f'{n} detections instead of {detections}'
+
+    return run
+
+
+def forward_and_loss(model: torch.nn.Module, inputs: torch.Tensor,
+                     sample: DetDataSample) -> torch.Tensor:
+    """The summed loss of one forward; every model samples the same RoIs."""
+    torch.manual_seed(0)
+    loss, _ = model.parse_losses(model.loss(inputs, [copy.deepcopy(sample)]))
+    return loss
+
+
+def backward(loss: torch.Tensor) -> None:
+    loss.backward()
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer) -> None:
+    optimizer.step()
+    optimizer.zero_grad()
+
+
+def train_step_run(model: torch.nn.Module, inputs: torch.Tensor,
+                   sample: DetDataSample) -> Callable[[], None]:
+    """One train step of ``model`` (forward, backward, SGD step with lr 0, so that every step
+    sees the same weights)."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9, weight_decay=1e-4)
+
+    def run() -> None:
+        backward(forward_and_loss(model, inputs, sample))
+        optimizer_step(optimizer)
+
+    return run
+
+
 def run_benchmark_orcnn(settings: OrcnnBenchmarkSettings) -> Dict[str, Dict[str, List[float]]]:
     """Time both models (see the module docstring) and print the medians, spreads and verdict.
 
@@ -263,35 +322,13 @@ def run_benchmark_orcnn(settings: OrcnnBenchmarkSettings) -> Dict[str, Dict[str,
     args = settings
     memory = memory_setting(args)
     MMLogger.get_instance('benchmark_orcnn', log_level='WARNING')  # no weight-init report
-    models = {
-        'Mask R-CNN': build_model(args.mrcnn_config, args.detections, args.device),
-        'ORCNN': build_model(args.orcnn_config, args.detections, args.device),
-    }
-    share_weights(models['Mask R-CNN'], models['ORCNN'])
-    num_classes = models['ORCNN'].roi_head.bbox_head.num_classes
-    inputs, sample = make_batch(list(args.shape), args.num_gts, args.device, min(10, num_classes))
+    models, inputs, sample = benchmark_models(args)
 
     def predict(model: torch.nn.Module) -> Callable[[], None]:
-
-        def run() -> None:
-            with torch.no_grad():
-                result = model.predict(inputs, [copy.deepcopy(sample)])[0]
-            n = len(result.pred_instances)
-            assert n == args.detections, f'{n} detections instead of {args.detections}'
-
-        return run
+        return predict_run(model, inputs, sample, args.detections)
 
     def train_step(model: torch.nn.Module) -> Callable[[], None]:
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9, weight_decay=1e-4)
-
-        def run() -> None:
-            torch.manual_seed(0)  # both models sample the same RoIs
-            loss, _ = model.parse_losses(model.loss(inputs, [copy.deepcopy(sample)]))
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-
-        return run
+        return train_step_run(model, inputs, sample)
 
     modes = {'inference': (predict, 'eval')}
     if not args.skip_train:

@@ -24,23 +24,10 @@ from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.structures.bbox import bbox2roi
 from mmorcnn.models.roi_heads import OcclusionRoIHead, add_occlusion_order
 from mmorcnn.models.roi_heads.mask_heads import paste_masks, paste_masks_of_heads
-from .benchmark_orcnn import (OrcnnBenchmarkSettings, Spread, build_model, make_batch,
-                              memory_setting, share_weights, timed)
-
-
-def _forward_and_loss(model: torch.nn.Module, inputs: torch.Tensor, sample) -> torch.Tensor:
-    torch.manual_seed(0)  # both models sample the same RoIs
-    loss, _ = model.parse_losses(model.loss(inputs, [copy.deepcopy(sample)]))
-    return loss
-
-
-def _backward(loss: torch.Tensor) -> None:
-    loss.backward()
-
-
-def _optimizer_step(optimizer: torch.optim.Optimizer) -> None:
-    optimizer.step()
-    optimizer.zero_grad()
+from .benchmark_orcnn import (OrcnnBenchmarkSettings, backward, benchmark_models,
+                              forward_and_loss, memory_setting, optimizer_step, predict_run,
+                              timed, train_step_run)
+from .spread import Spread
 
 
 #: A stage: its name and the functions whose cumulative time it is (the first one called; an
@@ -58,13 +45,13 @@ INFERENCE_STAGES: List[Stage] = [
     ('occlusion order', [add_occlusion_order]),
 ]
 TRAIN_STAGES: List[Stage] = [
-    ('forward and losses', [_forward_and_loss]),
+    ('forward and losses', [forward_and_loss]),
     ('  backbone + FPN', [TwoStageDetector.extract_feat]),
     ('  RPN loss and proposals', [BaseDenseHead.loss_and_predict]),
     ('  box head loss', [StandardRoIHead.bbox_loss]),
     ('  mask heads and losses', [OcclusionRoIHead.mask_loss, StandardRoIHead.mask_loss]),
-    ('backward', [_backward]),
-    ('SGD step', [_optimizer_step]),
+    ('backward', [backward]),
+    ('SGD step', [optimizer_step]),
 ]
 
 
@@ -184,30 +171,16 @@ def run_profile_orcnn(settings: OrcnnBenchmarkSettings, repeats: int = 3) -> Lis
     args = settings
     memory = memory_setting(args)
     MMLogger.get_instance('profile_orcnn', log_level='WARNING')
-    models = {
-        'Mask R-CNN': build_model(args.mrcnn_config, args.detections, args.device),
-        'ORCNN': build_model(args.orcnn_config, args.detections, args.device),
-    }
-    share_weights(models['Mask R-CNN'], models['ORCNN'])
-    num_classes = models['ORCNN'].roi_head.bbox_head.num_classes
-    inputs, sample = make_batch(list(args.shape), args.num_gts, args.device, min(10, num_classes))
+    models, inputs, sample = benchmark_models(args)
     lines = [f'device {args.device}, {torch.get_num_threads()} threads, {memory}, input '
              f'{list(args.shape)}, {args.detections} detections, {args.num_gts} GT instances; '
              f'profiles of {repeats} alternating runs after one warm-up']
 
     def predict(model):
-        def run():
-            with torch.no_grad():
-                model.predict(inputs, [copy.deepcopy(sample)])
-        return run
+        return predict_run(model, inputs, sample)
 
     def train_step(model):
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9, weight_decay=1e-4)
-
-        def run():
-            _backward(_forward_and_loss(model, inputs, sample))
-            _optimizer_step(optimizer)
-        return run
+        return train_step_run(model, inputs, sample)
 
     modes = [('inference', predict, 'eval', INFERENCE_STAGES)]
     if not args.skip_train:

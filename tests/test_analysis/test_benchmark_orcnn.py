@@ -67,9 +67,8 @@ def faults_of_a_64mb_buffer():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     torch.ones(64 * 2**20, dtype=torch.uint8)
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-faults_of_a_64mb_buffer()  # the first buffers of a size settle where it is kept
-faults_of_a_64mb_buffer()
-print(faults_of_a_64mb_buffer())
+faults_of_a_64mb_buffer()  # the first buffers of a size settle where they are kept
+print(min(faults_of_a_64mb_buffer() for _ in range(4)))
 '''
 
 
@@ -78,5 +77,6 @@ def test_kept_memory_serves_the_buffers_of_later_runs_without_page_faults():
     faults = {mode: int(subprocess.run([sys.executable, '-c', FAULTS_OF_A_SECOND_BUFFER, mode],
                                        capture_output=True, text=True, check=True).stdout)
               for mode in ('keep', 'release')}
-    assert faults['release'] > 10000  # 16384 fresh 4 KiB pages with glibc's defaults
-    assert faults['keep'] < 100
+    # glibc's defaults map every such buffer afresh: 16384 new 4 KiB pages each time
+    assert faults['release'] > 10000
+    assert faults['keep'] < 100  # kept: later buffers reuse the pages of earlier ones

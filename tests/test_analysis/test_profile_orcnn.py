@@ -1,5 +1,4 @@
 import pytest
-import torch
 
 from mmorcnn.analysis import profile_orcnn
 from mmorcnn.analysis.benchmark_orcnn import OrcnnBenchmarkSettings
@@ -49,13 +48,9 @@ def test_paste_comparison_refuses_masks_that_differ(monkeypatch):
         return masks
 
     monkeypatch.setattr(profile_orcnn, '_paste_per_head', wrong)
-    settings = OrcnnBenchmarkSettings(**TINY)
-    models = [profile_orcnn.build_model(c, 5, 'cpu') for c in (settings.mrcnn_config,
-                                                                 settings.orcnn_config)]
-    profile_orcnn.share_weights(*models)
-    inputs, sample = profile_orcnn.make_batch([160, 224], 2, 'cpu', 6)
+    models, inputs, sample = profile_orcnn.benchmark_models(OrcnnBenchmarkSettings(**TINY))
     with pytest.raises(AssertionError, match='visible_masks differs'):
-        profile_orcnn.compare_pastes(models[1], inputs, sample, 1, 0, 'cpu')
+        profile_orcnn.compare_pastes(models['ORCNN'], inputs, sample, 1, 0, 'cpu')
 
 
 def test_paste_comparison_reports_the_paired_ratio():
