@@ -371,10 +371,11 @@ def paste_windows(bboxes: Tensor, img_h: int, img_w: int) -> np.ndarray:
 
 def mask_paste_windows(results: InstanceData) -> Optional[np.ndarray]:
     """The :func:`paste_windows` of detections whose ``masks`` :func:`paste_masks` pasted
-    (``results.bboxes`` are then the boxes it pasted with), or None where the masks are not on
-    the CPU (there every box is sampled over the whole image)."""
+    (``results.bboxes`` are then the boxes it pasted with), or None where the masks are not a
+    CPU tensor (on other devices every box is sampled over the whole image; compressed RLEs, as
+    the inferencer keeps the masks of large images, need no windows)."""
     masks = results.masks
-    if masks.device.type != 'cpu':
+    if not isinstance(masks, torch.Tensor) or masks.device.type != 'cpu':
         return None
     return paste_windows(results.bboxes, masks.shape[-2], masks.shape[-1])
 
