@@ -43,6 +43,7 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 
 import mmorcnn  # noqa: F401
+from mmorcnn.structures.errors import AmodalError
 from mmorcnn.utils import project_path
 from .spread import Spread
 
@@ -263,7 +264,20 @@ def benchmark_models(
         'Mask R-CNN': build_model(args.mrcnn_config, args.detections, args.device),
         'ORCNN': build_model(args.orcnn_config, args.detections, args.device),
     }
-    share_weights(models['Mask R-CNN'], models['ORCNN'])
+    for name, option, config, visible in (('Mask R-CNN', 'mrcnn', args.mrcnn_config, False),
+                                          ('ORCNN', 'orcnn', args.orcnn_config, True)):
+        roi_head = models[name].roi_head
+        if bool(getattr(roi_head, 'with_visible_mask', False)) != visible:
+            kind = ('an ORCNN config (a visible mask head beside the amodal one)' if visible else
+                    'a Mask R-CNN config (one mask head)')
+            raise AmodalError(f'{config}: --{option}-config must be {kind}; its RoI head is a '
+                              f'{type(roi_head).__name__} with mask heads '
+                              f'{[n for n, _ in roi_head.named_children() if "mask_head" in n]}')
+    try:
+        share_weights(models['Mask R-CNN'], models['ORCNN'])
+    except RuntimeError as error:
+        raise AmodalError(f'{args.orcnn_config} cannot take the weights of {args.mrcnn_config}: '
+                          f'the two must have the same backbone, neck and heads ({error})') from None
     num_classes = models['ORCNN'].roi_head.bbox_head.num_classes
     inputs, sample = make_batch(list(args.shape), args.num_gts, args.device, min(10, num_classes))
     return models, inputs, sample

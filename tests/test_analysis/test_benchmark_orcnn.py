@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-from mmorcnn.analysis.benchmark_orcnn import (OrcnnBenchmarkSettings, Spread, inference_verdict,
-                                              run_benchmark_orcnn)
+from mmorcnn.analysis.benchmark_orcnn import (OrcnnBenchmarkSettings, Spread, benchmark_models,
+                                              inference_verdict, run_benchmark_orcnn)
+from mmorcnn.structures.errors import AmodalError
 from mmorcnn.utils import project_path
 
 
@@ -80,3 +81,18 @@ def test_kept_memory_serves_the_buffers_of_later_runs_without_page_faults():
     # glibc's defaults map every such buffer afresh: 16384 new 4 KiB pages each time
     assert faults['release'] > 10000
     assert faults['keep'] < 100  # kept: later buffers reuse the pages of earlier ones
+
+
+def test_swapped_or_unlike_configs_are_named_before_any_timing():
+    tiny = dict(shape=(160, 224), detections=5, num_gts=2, device='cpu')
+    mrcnn = project_path('configs', 'amodal_mask_rcnn', 'amodal-mask-rcnn_r18_fpn_tiny_synthetic.py')
+    orcnn = project_path('configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
+    with pytest.raises(AmodalError, match=r'amodal-mask-rcnn_r18_fpn_tiny_synthetic\.py: '
+                       r'--orcnn-config must be an ORCNN config'):
+        benchmark_models(OrcnnBenchmarkSettings(mrcnn_config=mrcnn, orcnn_config=mrcnn, **tiny))
+    with pytest.raises(AmodalError, match=r'orcnn_r18_fpn_tiny_synthetic\.py: --mrcnn-config must '
+                       r'be a Mask R-CNN config'):
+        benchmark_models(OrcnnBenchmarkSettings(mrcnn_config=orcnn, orcnn_config=orcnn, **tiny))
+    r50 = project_path('configs', 'orcnn', 'orcnn_r50_fpn_10k_d2sa.py')
+    with pytest.raises(AmodalError, match='cannot take the weights of .*amodal-mask-rcnn_r18'):
+        benchmark_models(OrcnnBenchmarkSettings(mrcnn_config=mrcnn, orcnn_config=r50, **tiny))
