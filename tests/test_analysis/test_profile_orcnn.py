@@ -40,14 +40,14 @@ def test_stage_tables_cover_every_stage_of_both_models():
 
 
 def test_paste_comparison_refuses_masks_that_differ(monkeypatch):
-    real = profile_orcnn._paste_per_head
+    real = profile_orcnn.paste_each_head
 
-    def wrong(*args):
-        masks = real(*args)
-        masks['visible_masks'] = ~masks['visible_masks']
-        return masks
+    def wrong(*args, **kwargs):
+        results_list = real(*args, **kwargs)
+        results_list[0].visible_masks = ~results_list[0].visible_masks
+        return results_list
 
-    monkeypatch.setattr(profile_orcnn, '_paste_per_head', wrong)
+    monkeypatch.setattr(profile_orcnn, 'paste_each_head', wrong)
     models, inputs, sample = profile_orcnn.benchmark_models(OrcnnBenchmarkSettings(**TINY))
     with pytest.raises(AssertionError, match='visible_masks differs'):
         profile_orcnn.compare_pastes(models['ORCNN'], inputs, sample, 1, 0, 'cpu')

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from mmengine.structures import InstanceData
 
-from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 
@@ -158,18 +157,3 @@ def proposals(samples: List[DetDataSample],
         results.append(InstanceData(bboxes=bboxes, scores=torch.rand(len(bboxes),
                                                                      generator=gen)))
     return results
-
-
-def paste_one_head_at_a_time(heads, mask_preds, results_list, metas, cfg, rescale):
-    """mmdet's paste, one head at a time: FCNMaskHead.predict_by_feat for each head, the amodal
-    head last on the boxes themselves, the other kinds on copies of the boxes."""
-    for head, preds in sorted(zip(heads, mask_preds), key=lambda hp: hp[0].mask_field == 'masks'):
-        if head.mask_field == 'masks':
-            FCNMaskHead.predict_by_feat(head, preds, results_list, metas, cfg, rescale)
-            continue
-        copies = [InstanceData(bboxes=res.bboxes.clone(), labels=res.labels)
-                  for res in results_list]
-        for res, pasted in zip(results_list, FCNMaskHead.predict_by_feat(
-                head, preds, copies, metas, cfg, rescale)):
-            res[head.mask_field] = pasted.masks
-    return results_list

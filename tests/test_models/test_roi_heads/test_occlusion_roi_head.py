@@ -11,10 +11,10 @@ from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi
 
 import mmorcnn  # noqa: F401
+from mmorcnn.analysis.profile_orcnn import paste_each_head
 from mmorcnn.models.roi_heads.mask_heads import mask_paste_windows, paste_windows
 from mmorcnn.structures import occlusion_graph
-from ..amodal_batch import (NUM_CLASSES, data_samples, features, paste_one_head_at_a_time,
-                            proposals, roi_head_cfg)
+from ..amodal_batch import NUM_CLASSES, data_samples, features, proposals, roi_head_cfg
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'orcnn')
 ROI_KEYS = {'loss_cls', 'loss_bbox', 'acc'}
@@ -183,7 +183,7 @@ class TestOcclusionRoIHead(TestCase):
                          ('mask_preds', 'visible_mask_preds', 'invisible_mask_preds')]
                 for rescale in (True, False):
                     batched = head.predict_mask(x, metas, copy.deepcopy(detections), rescale)
-                    reference = paste_one_head_at_a_time(heads, preds, copy.deepcopy(detections),
+                    reference = paste_each_head(heads, preds, copy.deepcopy(detections),
                                                          metas, head.test_cfg, rescale)
                     for new, old in zip(batched, reference):
                         self.assertTrue(torch.equal(new.bboxes, old.bboxes))

@@ -12,9 +12,9 @@ from mmdet.registry import MODELS
 from mmdet.structures.mask import BitmapMasks
 
 import mmorcnn  # noqa: F401
+from mmorcnn.analysis.profile_orcnn import paste_each_head
 from mmorcnn.models import AmodalMaskHead, OcclusionMaskHead
 from mmorcnn.models.roi_heads.mask_heads import paste_masks_of_heads
-from ...amodal_batch import paste_one_head_at_a_time
 
 TRAIN_CFG = ConfigDict(mask_size=28)
 TEST_CFG = ConfigDict(mask_thr_binary=0.5)
@@ -184,7 +184,7 @@ class TestPasteMasksOfHeads(TestCase):
                                        generator=gen) * 4 for n in nums) for head in heads]
             batched = paste_masks_of_heads(heads, preds, copy.deepcopy(detections),
                                            metas, cfg, rescale)
-            reference = paste_one_head_at_a_time(heads, preds,
+            reference = paste_each_head(heads, preds,
                                                  copy.deepcopy(detections),
                                                  metas, cfg, rescale)
             for new, old in zip(batched, reference):
