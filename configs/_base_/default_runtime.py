@@ -16,7 +16,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=3),
     # overlays of `mim test --show-dir` draw predictions with score > 0.5 (mmdet: 0.3), which
-    # drops duplicate detections (README, "Overlays")
+    # drops duplicate detections (docs/visualization.md, "Overlays")
     visualization=dict(type='DetVisualizationHook', score_thr=0.5))
 # Draws the precision-recall curves of an AmodalCocoMetric given a plot_dir (pr_curves.png next
 # to the metric's pr_curves.npz); does nothing otherwise.

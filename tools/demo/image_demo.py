@@ -16,7 +16,7 @@ compressed RLEs and its occlusion order (``occluded_by``, ``depth``); the schema
 
 Only predictions with a score above ``--score-thr`` are drawn (the JSON keeps all). The default,
 0.5, drops most duplicate detections, which score lower than the detection they repeat (see the
-README's "Overlays" section for the measurement).
+"Overlays" section of docs/visualization.md for the measurement).
 """
 import argparse
 import sys
