@@ -22,8 +22,8 @@ from mmdet.models.detectors.two_stage import TwoStageDetector
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.structures.bbox import bbox2roi
+from mmorcnn.models.mask_paste import paste_masks, paste_masks_of_heads
 from mmorcnn.models.roi_heads import OcclusionRoIHead, add_occlusion_order
-from mmorcnn.models.roi_heads.mask_heads import paste_masks, paste_masks_of_heads
 from .benchmark_orcnn import (OrcnnBenchmarkSettings, backward, benchmark_models,
                               forward_and_loss, memory_setting, optimizer_step, predict_run,
                               timed, train_step_run)
@@ -118,7 +118,7 @@ def paste_each_head(heads, mask_preds, results_list: List[InstanceData], img_met
                     cfg, rescale: bool = False) -> List[InstanceData]:
     """mmdet's paste, one head at a time: FCNMaskHead.predict_by_feat for each head, the amodal
     head last on the boxes themselves (it rescales them in place), the other kinds on copies of
-    the boxes; the reference :func:`paste_masks_of_heads` is checked and timed against."""
+    the boxes; the baseline :func:`paste_masks_of_heads` is checked and timed against."""
     for head, preds in sorted(zip(heads, mask_preds), key=lambda hp: hp[0].mask_field == 'masks'):
         if head.mask_field == 'masks':
             FCNMaskHead.predict_by_feat(head, preds, results_list, img_metas, cfg, rescale)

@@ -48,7 +48,6 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
 from mmengine.visualization import Visualizer
 
-from mmorcnn.apis.rle_masks import needs_chunks, rle_mask_prediction
 from mmorcnn.datasets.image_check import image_problem
 from mmorcnn.engine.checkpoint_fit import check_checkpoint_fits
 from mmorcnn.structures.mask_kinds import MASK_KINDS
@@ -58,9 +57,14 @@ from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
 
 #: Transforms that read ground truth; inference images have none.
 ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadAmodalAnnotations', 'mmdet.LoadAnnotations')
-#: Mask pixels (detections x kinds x height x width) pasted at once: 256 Mi bool, a 6000 x 6000
-#: image's masks pasted 2 detections at a time. Images whose detections fit are pasted at once.
+#: Mask pixels (detections x kinds x height x width) pasted at once: 256 Mi bool, the three kinds
+#: of a 6000 x 6000 image's masks pasted 2 detections at a time. Images whose detections fit are
+#: pasted at once.
 DEFAULT_MAX_MASK_PIXELS = 2**28
+#: mmdet's mask head, whose paste knows no ``max_mask_pixels``, and the mmorcnn head that is
+#: the same head (same weights, same masks) with the paste of :mod:`mmorcnn.models.mask_paste`.
+FCN_MASK_HEADS = ('FCNMaskHead', 'mmdet.FCNMaskHead')
+PASTING_FCN_MASK_HEAD = 'AmodalMaskHead'
 #: Image loaders of the configs that mmdet's inferencer replaces by its own loader.
 IMAGE_LOADERS = ('LoadNamedImageFromFile', 'mmdet.LoadNamedImageFromFile')
 
@@ -71,7 +75,8 @@ def _numpy(values) -> np.ndarray:
 
 def _rles(masks, what: str, order: np.ndarray) -> list:
     """Compressed RLEs of the masks in ``order``: (N, H, W) binary masks encoded, RLE lists
-    (large images, :mod:`mmorcnn.apis.rle_masks`) taken as they are."""
+    (large images, ``max_mask_pixels`` of :mod:`mmorcnn.models.mask_paste`) taken as they
+    are."""
     if isinstance(masks, (list, tuple)):
         return [to_json_rle(masks[i]) for i in order]
     return masks_to_rles(binary_masks(masks, None, what)[order])
@@ -104,8 +109,9 @@ class AmodalInferencer(DetInferencer):
     drawn by :class:`~mmorcnn.visualization.AmodalDetLocalVisualizer` (amodal masks in class
     colours, invisible parts highlighted) also when the config names mmdet's visualizer; the
     predictions are one record per instance with its amodal, visible and invisible masks as
-    compressed RLEs (schema in the module docstring); the progress bar over a folder of images
-    has a total.
+    compressed RLEs (schema in the module docstring); the masks of an image too large to paste
+    at once (``max_mask_pixels``) are pasted in chunks and kept as RLEs; the progress bar over
+    a folder of images has a total.
 
     Args:
         model (str | dict, optional): Config file or config of the model.
@@ -119,10 +125,13 @@ class AmodalInferencer(DetInferencer):
         allow_partial_checkpoint (bool): Run with a checkpoint that does not fit the model (the
             missing weights at their random initialisation), warning instead of raising.
             Defaults to False.
-        max_mask_pixels (int): For images where ``max_per_img`` detections x 3 kinds x height
-            x width exceeds this, masks are pasted a few detections at a time and kept as
-            compressed RLEs (:mod:`mmorcnn.apis.rle_masks`), so memory grows with the image
-            only. Defaults to :data:`DEFAULT_MAX_MASK_PIXELS`.
+        max_mask_pixels (int, optional): For images where the detections x kinds x height x
+            width exceed this, masks are pasted a few detections at a time and kept as
+            compressed RLEs, so memory grows with the image only: the model's
+            ``test_cfg.rcnn.max_mask_pixels`` (:mod:`mmorcnn.models.mask_paste`), which this
+            sets. mmdet's ``FCNMaskHead`` is built as :class:`~mmorcnn.models.AmodalMaskHead`
+            for it, the same head with mmorcnn's paste. None leaves the config as it is.
+            Defaults to :data:`DEFAULT_MAX_MASK_PIXELS`.
 
     Attributes:
         skipped_inputs (list[tuple]): ``(path, reason)`` of every input file skipped as
@@ -130,7 +139,7 @@ class AmodalInferencer(DetInferencer):
     """
 
     def __init__(self, *args, allow_partial_checkpoint: bool = False,
-                 max_mask_pixels: int = DEFAULT_MAX_MASK_PIXELS, **kwargs) -> None:
+                 max_mask_pixels: Optional[int] = DEFAULT_MAX_MASK_PIXELS, **kwargs) -> None:
         self.allow_partial_checkpoint = allow_partial_checkpoint
         self.max_mask_pixels = max_mask_pixels
         self.skipped_inputs: list = []
@@ -152,8 +161,24 @@ class AmodalInferencer(DetInferencer):
                                              for i in range(num_classes)]
 
     def _init_model(self, cfg: ConfigDict, weights: Optional[str], device: str = 'cpu'):
+        """As mmdet's, with :attr:`max_mask_pixels` in the R-CNN test config
+        (:meth:`_set_max_mask_pixels`)."""
         self._weights_file = weights  # named by the checkpoint check of _load_weights_to_model
+        self._set_max_mask_pixels(cfg.model)
         return super()._init_model(cfg, weights, device)
+
+    def _set_max_mask_pixels(self, model_cfg: ConfigDict) -> None:
+        """Write :attr:`max_mask_pixels` into ``model_cfg.test_cfg.rcnn`` of an R-CNN with a
+        mask head; its mask head pastes through :mod:`mmorcnn.models.mask_paste`, which honours
+        the key (mmdet's ``FCNMaskHead`` as :data:`PASTING_FCN_MASK_HEAD`, its subclass with the
+        same weights and masks)."""
+        rcnn = (model_cfg.get('test_cfg') or {}).get('rcnn')
+        mask_head = (model_cfg.get('roi_head') or {}).get('mask_head')
+        if self.max_mask_pixels is None or rcnn is None or not isinstance(mask_head, dict):
+            return
+        rcnn.max_mask_pixels = self.max_mask_pixels
+        if mask_head.get('type') in FCN_MASK_HEADS:
+            mask_head.type = PASTING_FCN_MASK_HEAD
 
     def _inputs_to_list(self, inputs) -> list:
         """As mmdet's; input files that cannot be decoded are left out with a warning that
@@ -209,18 +234,6 @@ class AmodalInferencer(DetInferencer):
         inputs = list(inputs)
         return _Batches(super().preprocess(inputs, batch_size=batch_size, **kwargs),
                         math.ceil(len(inputs) / batch_size))
-
-    def forward(self, inputs: dict, **kwargs):
-        """The model's ``test_step``; for a batch with an image too large to paste all masks at
-        once (``max_mask_pixels``), with the masks pasted in chunks and kept as RLEs."""
-        roi_head = getattr(self.model, 'roi_head', None)
-        metas = [sample.metainfo for sample in inputs['data_samples']]
-        max_per_img = int(((self.model.test_cfg or {}).get('rcnn') or {}).get('max_per_img', 100))
-        if roi_head is None or not getattr(roi_head, 'with_mask', False) or not needs_chunks(
-                metas, max_per_img, self.max_mask_pixels):
-            return super().forward(inputs, **kwargs)
-        with torch.no_grad(), rle_mask_prediction(roi_head, self.max_mask_pixels):
-            return self.model.test_step(inputs)
 
     @staticmethod
     def _add_occlusion_order(pred, order: np.ndarray, instances: list) -> None:

@@ -12,13 +12,15 @@ from mmengine.structures import InstanceData
 
 import mmorcnn  # noqa: F401
 from mmorcnn.apis import AmodalInferencer
-from mmorcnn.apis.rle_masks import chunk_size, needs_chunks
 from mmorcnn.datasets.synthetic import generate_synthetic_amodal
+from mmorcnn.models import AmodalMaskHead, mask_paste
 from mmorcnn.structures import occlusion_graph
 from mmorcnn.structures.mask_utils import masks_to_rles
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ORCNN = osp.join(ROOT, 'configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')
+AMODAL_MRCNN = osp.join(ROOT, 'configs', 'amodal_mask_rcnn',
+                        'amodal-mask-rcnn_r18_fpn_tiny_synthetic.py')
 
 
 @pytest.fixture(scope='module')
@@ -37,11 +39,28 @@ def setup(tmp_path_factory):
     return cfg, ckpt, sorted(str(p) for p in (out / 'val').iterdir())
 
 
-def test_chunk_sizes():
-    assert chunk_size(6000, 6000, 2**28) == 2
-    assert chunk_size(6000, 6000, 1) == 1
+def test_deprecated_names_warn_and_answer_as_before():
+    with pytest.warns(DeprecationWarning, match='rle_masks.needs_chunks is deprecated'):
+        from mmorcnn.apis.rle_masks import needs_chunks
+    with pytest.warns(DeprecationWarning, match='rle_masks.chunk_size is deprecated'):
+        from mmorcnn.apis.rle_masks import chunk_size
+    assert chunk_size is mask_paste.chunk_size
     assert not needs_chunks([dict(ori_shape=(192, 192))], 100, 2**28)
     assert needs_chunks([dict(ori_shape=(6000, 6000))], 50, 2**28)
+
+
+def test_deprecated_context_sets_the_test_cfg_key_while_open():
+    with pytest.warns(DeprecationWarning, match='rle_mask_prediction is deprecated'):
+        from mmorcnn.apis.rle_masks import rle_mask_prediction
+    roi_head = MODELS.build(Config.fromfile(ORCNN).model).roi_head
+    assert 'max_mask_pixels' not in roi_head.test_cfg
+    with rle_mask_prediction(roi_head, 1000):
+        assert roi_head.test_cfg.max_mask_pixels == 1000
+    assert 'max_mask_pixels' not in roi_head.test_cfg
+    roi_head.test_cfg.max_mask_pixels = 7
+    with rle_mask_prediction(roi_head, 1000):
+        assert roi_head.test_cfg.max_mask_pixels == 1000
+    assert roi_head.test_cfg.max_mask_pixels == 7
 
 
 def test_chunked_rle_predictions_equal_the_one_pass_predictions(setup):
@@ -60,6 +79,35 @@ def test_chunked_rle_predictions_equal_the_one_pass_predictions(setup):
             for key in ('segmentation', 'visible_mask', 'invisible_mask', 'occluded_by',
                         'depth'):
                 assert x[key] == y[key], key
+
+
+def test_inferencer_sets_the_key_and_pastes_mmdet_mask_heads_in_chunks_too(tmp_path):
+    """AmodalMRCNN (mmdet's StandardRoIHead and FCNMaskHead) is built with AmodalMaskHead,
+    FCNMaskHead with mmorcnn's paste: the same weights and masks, kept as RLEs when large."""
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    cfg = Config.fromfile(AMODAL_MRCNN)
+    ckpt = str(tmp_path / 'mrcnn.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(),
+                    meta=dict(dataset_meta=dict(classes=tuple('abcdef')))), ckpt)
+    cfg.model.test_cfg.rcnn.max_per_img = 12
+    cfg.model.test_cfg.rcnn.score_thr = 0.0
+    images = [np.random.default_rng(i).integers(0, 255, (192, 192, 3), np.uint8)
+              for i in range(2)]
+    unset = AmodalInferencer(cfg.copy(), ckpt, device='cpu', show_progress=False,
+                             max_mask_pixels=None)
+    assert 'max_mask_pixels' not in unset.model.roi_head.test_cfg
+    assert not isinstance(unset.model.roi_head.mask_head, AmodalMaskHead)
+    chunked = AmodalInferencer(cfg.copy(), ckpt, device='cpu', show_progress=False,
+                               max_mask_pixels=192 * 192 * 5)  # one kind, 5 at a time
+    assert chunked.model.roi_head.test_cfg.max_mask_pixels == 192 * 192 * 5
+    assert isinstance(chunked.model.roi_head.mask_head, AmodalMaskHead)
+    samples = chunked(images, return_datasamples=True)['predictions']
+    assert all(isinstance(s.pred_instances.masks, list) for s in samples)
+    want, got = unset(images)['predictions'], chunked(images)['predictions']
+    assert [len(p['instances']) for p in got] == [len(p['instances']) for p in want] == [12, 12]
+    for a, b in zip(want, got):
+        assert a['instances'] == b['instances']
 
 
 def test_occlusion_graph_of_rles_is_that_of_the_masks():

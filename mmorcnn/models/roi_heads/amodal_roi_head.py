@@ -9,8 +9,8 @@ from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import InstanceList
+from mmorcnn.models.mask_paste import mask_paste_windows
 from mmorcnn.structures.mask_kinds import MASK_KIND
-from .mask_heads import mask_paste_windows
 from .occlusion_roi_head import add_occlusion_order
 
 

@@ -12,8 +12,9 @@ from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import InstanceList, OptConfigType
+from mmorcnn.models.mask_paste import mask_paste_windows, paste_masks_of_heads
 from mmorcnn.structures.occlusion_order import occlusion_graph
-from .mask_heads import AmodalMaskHead, mask_paste_windows, paste_masks_of_heads
+from .mask_heads import AmodalMaskHead
 
 
 def add_occlusion_order(results: InstanceData,
@@ -27,9 +28,10 @@ def add_occlusion_order(results: InstanceData,
     Args:
         results (:obj:`InstanceData`): One image's detections with the three kinds of mask.
         windows (np.ndarray, optional): ``(N, 4)`` ``[y0, y1, x0, x1)`` of each detection
-            outside which its masks are empty (``mask_paste_windows`` of masks the heads
-            pasted, :mod:`~mmorcnn.models.roi_heads.mask_heads`): the masks are then read inside
-            them only. Defaults to None (the whole image).
+            outside which its masks are empty, as
+            :func:`~mmorcnn.models.mask_paste.mask_paste_windows` gives them for masks the heads
+            pasted: the masks are then read inside them only. Defaults to None (the whole
+            image).
 
     Returns:
         :obj:`InstanceData`: ``results``, with the two fields added.

@@ -2,19 +2,17 @@ import copy
 import os.path as osp
 from unittest import TestCase
 
-import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 
-from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi
 
 import mmorcnn  # noqa: F401
-from mmorcnn.analysis.profile_orcnn import paste_each_head
-from mmorcnn.models.roi_heads.mask_heads import mask_paste_windows, paste_windows
+from mmorcnn.models.mask_paste import mask_paste_windows
 from mmorcnn.structures import occlusion_graph
 from ..amodal_batch import NUM_CLASSES, data_samples, features, proposals, roi_head_cfg
+from ..paste_reference import paste_each_head
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'orcnn')
 ROI_KEYS = {'loss_cls', 'loss_bbox', 'acc'}
@@ -351,25 +349,6 @@ class TestOcclusionOrderPrediction(TestCase):
                         outside[i, y0:y1, x0:x1] = False
                     self.assertFalse(outside.any(), field)
         self.assertGreater(related, 0)
-
-    def test_paste_windows_are_the_regions_mmdet_pastes_into(self):
-        rng = np.random.RandomState(0)
-        h, w = 40, 50
-        # boxes over the image and a little beyond its borders, as the box head's clipped
-        # and rescaled boxes (mmdet cannot paste a box that lies wholly outside)
-        corners = rng.uniform(-0.9, np.array([w, h]) + 0.9, size=(200, 2, 2))  # (x, y) pairs
-        boxes = torch.tensor(np.concatenate([corners.min(1), corners.max(1)], 1),
-                             dtype=torch.float32)
-        boxes = torch.cat([boxes, torch.tensor([[0., 0., w, h], [3.5, 2.25, 3.75, 2.5]])])
-        windows = paste_windows(boxes, h, w)
-        for box, (y0, y1, x0, x1) in zip(boxes, windows.tolist()):
-            pasted, (rows, cols) = _do_paste_mask(torch.ones(1, 1, 28, 28), box[None], h, w)
-            canvas = np.zeros((h, w), bool)
-            canvas[rows, cols] = True  # the pixels mmdet writes for this box
-            expected = np.zeros((h, w), bool)
-            expected[y0:y1, x0:x1] = True
-            np.testing.assert_array_equal(canvas, expected)
-            self.assertTrue(0 <= y0 <= y1 <= h and 0 <= x0 <= x1 <= w)
 
     def test_test_cfg_switch_and_amodal_only_heads_leave_them_out(self):
         head = _build('orcnn')

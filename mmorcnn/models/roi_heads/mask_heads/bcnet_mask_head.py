@@ -29,8 +29,9 @@ from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
 from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
+from mmorcnn.models.mask_paste import paste_masks
 from mmorcnn.structures.mask_kinds import MASK_KIND
-from .amodal_mask_head import losses_of_outputs, mask_bce, paste_masks
+from .amodal_mask_head import losses_of_outputs, mask_bce
 
 #: The outputs of the head, in the order of its output channel groups.
 BCNET_KINDS = ('amodal', 'amodal_boundary', 'occluder', 'occluder_boundary')

@@ -1,4 +1,3 @@
-import copy
 from unittest import TestCase
 
 import numpy as np
@@ -12,9 +11,7 @@ from mmdet.registry import MODELS
 from mmdet.structures.mask import BitmapMasks
 
 import mmorcnn  # noqa: F401
-from mmorcnn.analysis.profile_orcnn import paste_each_head
 from mmorcnn.models import AmodalMaskHead, OcclusionMaskHead
-from mmorcnn.models.roi_heads.mask_heads import paste_masks_of_heads
 
 TRAIN_CFG = ConfigDict(mask_size=28)
 TEST_CFG = ConfigDict(mask_thr_binary=0.5)
@@ -143,62 +140,3 @@ class TestOcclusionMaskHead(TestCase):
         head.predict_by_feat((torch.full((1, 3, 28, 28), 5.),), [results],
                              [dict(ori_shape=(12, 12), scale_factor=(1., 1.))], TEST_CFG)
         self.assertTrue(results.invisible_masks[0, :10, :10].all())
-
-
-def random_detections(gen: torch.Generator, num: int, height: int, width: int) -> InstanceData:
-    """Boxes anywhere, partly outside the image, tiny, and of zero width or height."""
-    xy = (torch.rand(num, 2, generator=gen) * 1.1 - 0.2) * torch.tensor([width, height])
-    wh = torch.rand(num, 2, generator=gen) * torch.tensor([width, height]) * 0.6
-    wh[::5, 0] = 0  # degenerate boxes: mmdet's paste maps their inf coordinates to 0
-    wh[1::7] = torch.rand(len(wh[1::7]), 2, generator=gen)
-    # (mmdet's paste needs every box to reach into the image, as detections do)
-    return InstanceData(bboxes=torch.cat([xy, torch.clamp(xy + wh, min=1)], 1),
-                        labels=torch.randint(0, 3, (num, ), generator=gen))
-
-
-class TestPasteMasksOfHeads(TestCase):
-    """Pasting every kind in one pass gives bit for bit the masks of one head at a time."""
-
-    def _heads(self, visible_agnostic: bool):
-        amodal = AmodalMaskHead(mask_type='amodal', num_convs=0, in_channels=4, num_classes=3)
-        visible = AmodalMaskHead(mask_type='visible', num_convs=0, in_channels=4, num_classes=3,
-                                 class_agnostic=visible_agnostic)
-        return [amodal, visible, OcclusionMaskHead(num_classes=3)]
-
-    def test_equals_mmdet_paste_of_each_head(self):
-        gen = torch.Generator().manual_seed(0)
-        cases = [(rescale, threshold, agnostic) for rescale in (True, False)
-                 for threshold in (0.5, 0.3, -1) for agnostic in (False, True)]
-        for case, (rescale, threshold, agnostic) in enumerate(cases):
-            heads = self._heads(agnostic)
-            cfg = ConfigDict(mask_thr_binary=threshold)
-            metas = [dict(ori_shape=(37, 53), scale_factor=(1.0, 1.0)),
-                     dict(ori_shape=(40, 31), scale_factor=(1.7, 0.6)),
-                     dict(ori_shape=(25, 60), scale_factor=(2.0, 2.0))]
-            nums = [17, 0, 9] if case % 2 else [6, 11, 1]
-            # boxes in the network input, i.e. the original image times the scale factor
-            detections = [random_detections(gen, n, m['ori_shape'][0] * m['scale_factor'][1],
-                                            m['ori_shape'][1] * m['scale_factor'][0])
-                          for n, m in zip(nums, metas)]
-            preds = [tuple(torch.randn(n, 1 if head.class_agnostic else 3, 28, 28,
-                                       generator=gen) * 4 for n in nums) for head in heads]
-            batched = paste_masks_of_heads(heads, preds, copy.deepcopy(detections),
-                                           metas, cfg, rescale)
-            reference = paste_each_head(heads, preds,
-                                                 copy.deepcopy(detections),
-                                                 metas, cfg, rescale)
-            for new, old in zip(batched, reference):
-                self.assertTrue(torch.equal(new.bboxes, old.bboxes), case)
-                for field in ('masks', 'visible_masks', 'invisible_masks'):
-                    self.assertEqual(new[field].dtype, old[field].dtype)
-                    self.assertTrue(torch.equal(new[field], old[field]), (case, field))
-            self.assertTrue(any(res.masks.any() for res in batched))
-
-    def test_masks_are_zero_outside_the_pasted_boxes(self):
-        head = AmodalMaskHead(num_convs=0, in_channels=4, num_classes=3)
-        results = InstanceData(bboxes=torch.tensor([[2., 3., 9., 7.]]), labels=torch.tensor([0]))
-        paste_masks_of_heads([head], [(torch.full((1, 3, 28, 28), 5.), )], [results],
-                             [dict(ori_shape=(12, 14), scale_factor=(1., 1.))], TEST_CFG)
-        expected = torch.zeros(1, 12, 14, dtype=torch.bool)
-        expected[0, 3:7, 2:9] = True
-        self.assertTrue(torch.equal(results.masks, expected))
