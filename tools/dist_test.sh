@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Distributed testing on one or more nodes, like mmdet's tools/dist_test.sh:
+#   [NNODES=1] [NODE_RANK=0] [MASTER_ADDR=127.0.0.1] [PORT=29500] [PYTHON=python] \
 #   bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py options]
+# torchrun starts NUM_PROCS processes on this node (one per GPU; without CUDA, CPU processes
+# joined by gloo). Several nodes: the same command on each, NODE_RANK 0 .. NNODES-1, MASTER_ADDR
+# the address of node 0 (docs/distributed.md).
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -8,9 +12,10 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
+"$PYTHON" -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

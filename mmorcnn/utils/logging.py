@@ -7,9 +7,10 @@ mmengine 0.10.7 logs two warnings in every run that neither a config nor a user 
 * ``"FileClient" will be deprecated in future. Please use io functions ...`` and
 * ``"HardDiskBackend" is the alias of "LocalBackend" and the former will be deprecated ...``,
 
-although the hooks then read and write through the new ``get_file_backend`` API. mmorcnn's tools
-(``tools/train.py``, ``tools/test.py``, i.e. ``mim train`` / ``mim test``) attach
-:class:`MMEngineDeprecationFilter` to the runner's logger; every other message passes.
+although the hooks then read and write through the new ``get_file_backend`` API. mmorcnn's train
+and test commands (:func:`mmorcnn.engine.launch.build_runner`: ``tools/train.py``,
+``tools/test.py``, ``mim train`` / ``mim test``) attach :class:`MMEngineDeprecationFilter` to the
+runner's logger; every other message passes.
 """
 import logging
 
