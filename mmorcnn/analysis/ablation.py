@@ -1,12 +1,14 @@
 """Train and test the rows of an ablation table, and write it in the layout of the paper's tables.
 
-Each row is trained with ``tools/train.py`` and tested with ``tools/test.py`` (mmengine's Runner,
-what ``mim train`` / ``mim test`` run), each in its own process, on the row's config merged with
-the listing's and the row's ``cfg_options`` (and ``randomness.seed=SEED`` with seeds); the
-merged config is written to ``WORK_DIR/<row>/config.py`` (``WORK_DIR/<row>/seed<SEED>/`` with
-seeds). The table's values are read back from the metric output of the test run
-(``<run dir>/test/<timestamp>/<timestamp>.json``, mmengine's dump of what the test evaluator
-returned), so the config's test evaluator must be ``AmodalCocoMetric``.
+Each row is trained with ``python -m mmorcnn.engine.train`` and tested with ``python -m
+mmorcnn.engine.test`` (mmengine's Runner; what ``tools/train.py`` / ``tools/test.py``, ``mim
+train`` / ``mim test`` run), each in a process of this Python in the current directory: the
+package's own modules, so an installed package runs its rows from any directory. A run's config
+is the row's config merged with the listing's and the row's ``cfg_options`` (and
+``randomness.seed=SEED`` with seeds), written to ``WORK_DIR/<row>/config.py``
+(``WORK_DIR/<row>/seed<SEED>/`` with seeds). The table's values are read back from the metric
+output of the test run (``<run dir>/test/<timestamp>/<timestamp>.json``, mmengine's dump of what
+the test evaluator returned), so the config's test evaluator must be ``AmodalCocoMetric``.
 
 Columns (paper Tables 3, 4, 6): AP_AV, AP_A, AP_V on all objects; AP_AV, AP_A, AP_V and AP_IV@0.5
 on occluded objects. ``WORK_DIR/table.md`` has them in percent (``-`` where the model cannot be
@@ -52,6 +54,7 @@ import os
 import os.path as osp
 import queue
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -61,7 +64,6 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
 from mmorcnn.evaluation.functional.amodal_table import PAPER_COLUMNS
-from mmorcnn.utils import project_path
 from .demo_summary import read_test_metrics
 
 #: Result keys of the table's columns (without ``amodal/``) and their Markdown headers: the
@@ -154,9 +156,10 @@ class Run:
 class Launcher:
     """How a run's training and test processes are started.
 
-    ``none``: ``tools/train.py`` / ``tools/test.py`` with this Python. ``slurm``: through
-    ``tools/slurm_train.sh`` / ``tools/slurm_test.sh`` (srun, as in OpenMMLab codebases), one
-    Slurm job per training and per test, ``gpus`` tasks each.
+    ``none``: ``python -m mmorcnn.engine.train`` / ``mmorcnn.engine.test`` with this Python.
+    ``slurm``: the same through ``srun`` with the options of ``tools/slurm_train.sh`` /
+    ``tools/slurm_test.sh`` (as in OpenMMLab codebases), one Slurm job per training and per test,
+    ``gpus`` tasks each, ``--launcher slurm``.
     """
     kind: str = 'none'
     partition: Optional[str] = None
@@ -166,12 +169,16 @@ class Launcher:
     srun_args: str = ''
     job_name: str = 'ablation'
 
-    def slurm_env(self) -> dict:
-        """The variables the slurm scripts read (``GPUS``, ``GPUS_PER_NODE``, ...)."""
-        return dict(GPUS=str(self.gpus),
-                    GPUS_PER_NODE=str(self.gpus_per_node or min(self.gpus, 8)),
-                    CPUS_PER_TASK=str(self.cpus_per_task), SRUN_ARGS=self.srun_args,
-                    PYTHON=sys.executable)
+    def command(self, module: str, args: List[str], job_name: str) -> List[str]:
+        """The command line that runs ``python -m module args`` (as Slurm job ``job_name``)."""
+        if self.kind != 'slurm':
+            return [sys.executable, '-m', module] + args
+        per_node = self.gpus_per_node or min(self.gpus, 8)
+        return (['srun', '-p', str(self.partition), f'--job-name={job_name}',
+                 f'--gres=gpu:{per_node}', f'--ntasks={self.gpus}',
+                 f'--ntasks-per-node={per_node}', f'--cpus-per-task={self.cpus_per_task}',
+                 '--kill-on-bad-exit=1'] + shlex.split(self.srun_args)
+                + [sys.executable, '-u', '-m', module] + args + ['--launcher', 'slurm'])
 
 
 def plan_runs(rows: List[Row], work_dir: str, seeds: Optional[List[int]]) -> List[Run]:
@@ -221,27 +228,18 @@ def prepare_run(run: Run, train: bool, force: bool) -> Optional[dict]:
     return result
 
 
-def train_command(run: Run, resume: bool, launcher: Launcher) -> Tuple[List[str], dict]:
-    """The command line (and extra environment) that trains ``run`` into ``RUN_DIR/train``."""
-    train_dir = osp.join(run.run_dir, 'train')
-    extra = ['--resume'] if resume else []
-    if launcher.kind == 'slurm':
-        return (['bash', project_path('tools', 'slurm_train.sh'), launcher.partition,
-                 _job_name(launcher, run, 'train'), run.cfg_path, train_dir] + extra,
-                launcher.slurm_env())
-    return ([sys.executable, project_path('tools', 'train.py'), run.cfg_path, '--work-dir',
-             train_dir] + extra, {})
+def train_command(run: Run, resume: bool, launcher: Launcher) -> List[str]:
+    """The command line that trains ``run`` into ``RUN_DIR/train``."""
+    args = [run.cfg_path, '--work-dir', osp.join(run.run_dir, 'train')]
+    return launcher.command('mmorcnn.engine.train', args + (['--resume'] if resume else []),
+                            _job_name(launcher, run, 'train'))
 
 
-def test_command(run: Run, checkpoint: str, launcher: Launcher) -> Tuple[List[str], dict]:
-    """The command line (and extra environment) that tests ``checkpoint`` into ``RUN_DIR/test``."""
-    test_dir = osp.join(run.run_dir, 'test')
-    if launcher.kind == 'slurm':
-        return (['bash', project_path('tools', 'slurm_test.sh'), launcher.partition,
-                 _job_name(launcher, run, 'test'), run.cfg_path, checkpoint, '--work-dir',
-                 test_dir], launcher.slurm_env())
-    return ([sys.executable, project_path('tools', 'test.py'), run.cfg_path, checkpoint,
-             '--work-dir', test_dir], {})
+def test_command(run: Run, checkpoint: str, launcher: Launcher) -> List[str]:
+    """The command line that tests ``checkpoint`` into ``RUN_DIR/test``."""
+    return launcher.command('mmorcnn.engine.test', [run.cfg_path, checkpoint, '--work-dir',
+                                                    osp.join(run.run_dir, 'test')],
+                            _job_name(launcher, run, 'test'))
 
 
 def _job_name(launcher: Launcher, run: Run, stage: str) -> str:
@@ -272,15 +270,14 @@ def execute_run(run: Run, force: bool, launcher: Launcher, env: Optional[dict] =
     if checkpoint is None:
         train_dir = osp.join(run.run_dir, 'train')
         resume = not force and osp.isfile(osp.join(train_dir, 'last_checkpoint'))
-        cmd, cmd_env = train_command(run, resume, launcher)
-        train_time = run_logged(cmd, osp.join(run.run_dir, 'train.log'), {**(env or {}),
-                                                                          **cmd_env})
+        train_time = run_logged(train_command(run, resume, launcher),
+                                osp.join(run.run_dir, 'train.log'), env)
         with open(osp.join(train_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
 
     test_dir = osp.join(run.run_dir, 'test')
-    cmd, cmd_env = test_command(run, checkpoint, launcher)
-    test_time = run_logged(cmd, osp.join(run.run_dir, 'test.log'), {**(env or {}), **cmd_env})
+    test_time = run_logged(test_command(run, checkpoint, launcher),
+                           osp.join(run.run_dir, 'test.log'), env)
     test_output = read_test_metrics(test_dir)
     metrics = {k: v for k, v in test_output.items() if k.startswith(METRIC_PREFIX)}
     metrics['mask_head_params'] = mask_head_params(checkpoint)

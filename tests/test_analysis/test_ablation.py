@@ -1,6 +1,7 @@
 """mmorcnn.analysis.ablation (tools/analysis_tools/ablation_table.py): two tiny configs trained for one iteration and tested;
 the table holds the values the metric reported, and a second run redoes nothing. One row over two
-seeds in parallel jobs: mean, std and per-seed values; the bar chart; the Slurm command lines."""
+seeds in parallel jobs: mean, std and per-seed values; the bar chart; the command lines, local and
+through srun."""
 import csv
 import glob
 import json
@@ -300,7 +301,19 @@ def test_cpu_jobs_share_the_cores(monkeypatch):
     assert all(s['OMP_NUM_THREADS'] == '1' and 'CUDA_VISIBLE_DEVICES' not in s for s in slots)
 
 
-# ---- Slurm: the command lines the tool and tools/slurm_*.sh build (a fake srun records them) ----
+# ---- the command lines of a run: the package's modules, locally or through srun ----
+
+def test_local_commands_run_the_package_modules(tmp_path):
+    """Rows run mmorcnn's own modules (no script files), with this Python."""
+    run = _slurm_run(tmp_path)
+    launcher = ablation_table.Launcher()
+    assert ablation_table.train_command(run, resume=True, launcher=launcher) == [
+        sys.executable, '-m', 'mmorcnn.engine.train', run.cfg_path, '--work-dir',
+        osp.join(run.run_dir, 'train'), '--resume']
+    assert ablation_table.test_command(run, 'ckpt.pth', launcher) == [
+        sys.executable, '-m', 'mmorcnn.engine.test', run.cfg_path, 'ckpt.pth', '--work-dir',
+        osp.join(run.run_dir, 'test')]
+
 
 @pytest.fixture
 def fake_srun(tmp_path, monkeypatch):
@@ -322,8 +335,8 @@ def _slurm_run(tmp_path):
     return run
 
 
-def _srun_args(cmd, env, record) -> list:
-    subprocess.run(cmd, env={**os.environ, **env}, check=True, capture_output=True)
+def _srun_args(cmd, record) -> list:
+    subprocess.run(cmd, check=True, capture_output=True)
     return record.read_text().splitlines()
 
 
@@ -331,24 +344,49 @@ def test_slurm_training_command(tmp_path, fake_srun):
     run = _slurm_run(tmp_path)
     launcher = ablation_table.Launcher('slurm', partition='gpu', gpus=4, cpus_per_task=6,
                                        srun_args='--quotatype=auto', job_name='t6')
-    cmd, env = ablation_table.train_command(run, resume=True, launcher=launcher)
-    assert cmd[:2] == ['bash', osp.join(ROOT, 'tools', 'slurm_train.sh')]
-    assert _srun_args(cmd, env, fake_srun) == [
+    cmd = ablation_table.train_command(run, resume=True, launcher=launcher)
+    assert cmd[0] == 'srun'
+    assert _srun_args(cmd, fake_srun) == [
         '-p', 'gpu', '--job-name=t6-orcnn-w-o-l-v-seed2-train', '--gres=gpu:4', '--ntasks=4',
         '--ntasks-per-node=4', '--cpus-per-task=6', '--kill-on-bad-exit=1', '--quotatype=auto',
-        sys.executable, '-u', osp.join(ROOT, 'tools', 'train.py'), run.cfg_path,
-        f'--work-dir={osp.join(run.run_dir, "train")}', '--launcher=slurm', '--resume']
+        sys.executable, '-u', '-m', 'mmorcnn.engine.train', run.cfg_path, '--work-dir',
+        osp.join(run.run_dir, 'train'), '--resume', '--launcher', 'slurm']
 
 
 def test_slurm_test_command(tmp_path, fake_srun):
     run = _slurm_run(tmp_path)
     launcher = ablation_table.Launcher('slurm', partition='gpu', gpus=16, gpus_per_node=8)
-    cmd, env = ablation_table.test_command(run, 'ckpt.pth', launcher)
-    assert _srun_args(cmd, env, fake_srun) == [
+    cmd = ablation_table.test_command(run, 'ckpt.pth', launcher)
+    assert _srun_args(cmd, fake_srun) == [
         '-p', 'gpu', '--job-name=ablation-orcnn-w-o-l-v-seed2-test', '--gres=gpu:8',
         '--ntasks=16', '--ntasks-per-node=8', '--cpus-per-task=5', '--kill-on-bad-exit=1',
-        sys.executable, '-u', osp.join(ROOT, 'tools', 'test.py'), run.cfg_path, 'ckpt.pth',
-        '--launcher=slurm', '--work-dir', osp.join(run.run_dir, 'test')]
+        sys.executable, '-u', '-m', 'mmorcnn.engine.test', run.cfg_path, 'ckpt.pth',
+        '--work-dir', osp.join(run.run_dir, 'test'), '--launcher', 'slurm']
+
+
+def test_slurm_options_are_those_of_the_slurm_scripts(tmp_path, fake_srun):
+    """The Launcher's srun jobs and tools/slurm_train.sh / slurm_test.sh (the user's commands)
+    ask srun for the same resources; the scripts start tools/train.py / tools/test.py."""
+    run = _slurm_run(tmp_path)
+    launcher = ablation_table.Launcher('slurm', partition='gpu', gpus=16, gpus_per_node=8,
+                                       cpus_per_task=6, srun_args='--quotatype=auto')
+    env = dict(os.environ, GPUS='16', GPUS_PER_NODE='8', CPUS_PER_TASK='6',
+               SRUN_ARGS='--quotatype=auto', PYTHON=sys.executable)
+    train_dir, test_dir = osp.join(run.run_dir, 'train'), osp.join(run.run_dir, 'test')
+    for stage, command, script_args, program_args in (
+            ('train', ablation_table.train_command(run, False, launcher), [train_dir],
+             [f'--work-dir={train_dir}', '--launcher=slurm']),
+            ('test', ablation_table.test_command(run, 'ckpt.pth', launcher),
+             ['ckpt.pth', '--work-dir', test_dir],
+             ['ckpt.pth', '--launcher=slurm', '--work-dir', test_dir])):
+        srun_options = _srun_args(command, fake_srun)[:9]  # up to the program
+        assert srun_options[-1] == '--quotatype=auto'
+        subprocess.run(['bash', osp.join(ROOT, 'tools', f'slurm_{stage}.sh'), 'gpu',
+                        f'ablation-orcnn-w-o-l-v-seed2-{stage}', run.cfg_path, *script_args],
+                       env=env, check=True, capture_output=True)
+        assert fake_srun.read_text().splitlines() == srun_options + [
+            sys.executable, '-u', osp.join(ROOT, 'tools', f'{stage}.py'), run.cfg_path,
+            *program_args]
 
 
 def test_cli_slurm_needs_a_partition():

@@ -14,8 +14,8 @@
     # every row once per seed, 3 rows at a time, mean +- std per cell
     python tools/analysis_tools/ablation_table.py LISTING --seeds 0 1 2 --jobs 3
 
-    # on a Slurm cluster: every training and test is an srun job (tools/slurm_train.sh,
-    # tools/slurm_test.sh), all submitted at once unless --jobs says otherwise
+    # on a Slurm cluster: every training and test is an srun job (the options of
+    # tools/slurm_train.sh, tools/slurm_test.sh), all submitted at once unless --jobs says otherwise
     python tools/analysis_tools/ablation_table.py LISTING --seeds 0 1 2 --launcher slurm \\
         --partition PARTITION [--gpus 8] [--gpus-per-node 8] [--cpus-per-task 5] [--srun-args ...]
 
@@ -60,8 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'e.g. train_cfg.max_iters=100')
     parser.add_argument('--title', help='caption of the Markdown table and the chart')
     slurm = parser.add_argument_group('cluster', 'with --launcher slurm every training and test '
-                                      'is a Slurm job started by tools/slurm_train.sh / '
-                                      'tools/slurm_test.sh (srun)')
+                                      'is an srun job, with the options of '
+                                      'tools/slurm_train.sh / tools/slurm_test.sh')
     slurm.add_argument('--launcher', choices=['none', 'slurm'], default='none',
                        help='none: local processes; slurm: srun jobs')
     slurm.add_argument('--partition', help='Slurm partition (needed with --launcher slurm)')
