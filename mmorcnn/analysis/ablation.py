@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
 from mmorcnn.evaluation.functional.amodal_table import PAPER_COLUMNS
+from mmorcnn.utils.text_table import format_table
 from .demo_summary import read_test_metrics
 
 #: Result keys of the table's columns (without ``amodal/``) and their Markdown headers: the
@@ -444,12 +445,10 @@ def markdown_table(results: List[dict], title: Optional[str] = None,
     (default: the paper's Table 6 columns)."""
     columns = columns or [k for k, _ in COLUMNS]
     lines = [f'**{title}**', ''] if title else []
-    lines.append('| model | ' + ' | '.join(HEADERS.get(c, c) for c in columns) + ' |')
-    lines.append('| --- |' + ' ---: |' * len(columns))
-    for r in results:
-        values = [_cell(r['values'].get(column_key(c), []), c) for c in columns]
-        lines.append(f'| {r["name"]} | ' + ' | '.join(values) + ' |')
-    lines.append('')
+    rows = [[r['name']] + [_cell(r['values'].get(column_key(c), []), c) for c in columns]
+            for r in results]
+    lines += [format_table(rows, header=['model'] + [HEADERS.get(c, c) for c in columns],
+                           style='markdown'), '']
     notes = ('all: every object; occ.: occluded objects only (docs/metric.md). AP in %, '
              'averaged over IoU 0.50:0.95 except AP_IV@0.5.')
     if any(c.startswith('order_') for c in columns):

@@ -6,8 +6,8 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.utils import track_iter_progress
 
-from mmorcnn.datasets.converters.common import format_table
 from mmorcnn.datasets.statistics import OcclusionStatistics, dataset_statistics, table5_rows
+from mmorcnn.utils.text_table import format_table
 
 
 def dataset_stats_table(ann_files: Sequence[str], names: Optional[Sequence[str]] = None,

@@ -37,9 +37,11 @@ import cv2
 import numpy as np
 
 from mmorcnn.datasets.amodal_format import annotation_from_masks
+from mmorcnn.datasets.statistics import dataset_statistics
 from mmorcnn.structures.mask_utils import rle_to_mask
 from mmorcnn.structures.occlusion_levels import PARTIAL_MAX
 from mmorcnn.structures.occlusion_order import occlusion_graph
+from mmorcnn.utils.text_table import format_table
 
 CLASSES: Tuple[str, ...] = ('disc', 'square', 'triangle', 'star', 'cross', 'hexagon')
 
@@ -335,26 +337,26 @@ def split_statistics(coco: dict,
                      spec: SyntheticAmodalSpec = SyntheticAmodalSpec()) -> dict:
     """Counts and occlusion rates of a dataset in the canonical format.
 
-    An instance is ``partial`` if ``0 < occlude_rate <=`` :data:`PARTIAL_MAX`, ``heavy``
-    above (the occlusion levels of the metric), and
-    ``border_cut`` if its amodal mask leaves the camera view of ``spec``.
+    The occlusion counts are those of :func:`~mmorcnn.datasets.statistics.dataset_statistics`:
+    an instance is ``partial`` if ``0 < occlude_rate <=`` :data:`PARTIAL_MAX`, ``heavy`` above
+    (the occlusion levels of the metric); ``border_cut`` if its amodal mask leaves the camera
+    view of ``spec``.
     """
     anns = coco['annotations']
-    rates = np.array([a['occlude_rate'] for a in anns], dtype=np.float64)
+    stats = dataset_statistics(coco)
     outside = ~camera_view_mask(spec)
     border_cut = [a for a in anns if (rle_to_mask(a['segmentation']).astype(bool) & outside).any()]
-    occluded = rates > 0
     return dict(
-        images=len(coco['images']),
-        instances=len(anns),
-        occluded=int(occluded.sum()),
-        unoccluded=int((~occluded).sum()),
-        partial=int((occluded & (rates <= PARTIAL_MAX)).sum()),
-        heavy=int((rates > PARTIAL_MAX).sum()),
+        images=stats.num_images,
+        instances=stats.num_objects,
+        occluded=stats.num_objects_occluded,
+        unoccluded=stats.num_objects - stats.num_objects_occluded,
+        partial=stats.num_objects_partial,
+        heavy=stats.num_objects_heavy,
         border_cut=len(border_cut),
         border_cut_images=len({a['image_id'] for a in border_cut}),
-        mean_occlude_rate=float(rates.mean()) if len(rates) else 0.,
-        max_occlude_rate=float(rates.max()) if len(rates) else 0.,
+        mean_occlude_rate=stats.mean_occlusion_all,
+        max_occlude_rate=stats.max_occlusion,
         instances_per_class=[sum(a['category_id'] == i + 1 for a in anns)
                              for i in range(len(CLASSES))])
 
@@ -446,21 +448,17 @@ def format_split_statistics(stats: Dict[str, dict]) -> str:
     """The table of :func:`generate_synthetic_amodal`'s statistics: one row per split."""
     header = ('split', 'images', 'instances', 'occluded', 'partial', 'heavy', 'border-cut',
               'mean occ. rate')
-    rows = [header]
+    rows = []
     for split, s in stats.items():
         share = s['occluded'] / max(s['instances'], 1)
-        rows.append((split, str(s['images']), str(s['instances']),
-                     f"{s['occluded']} ({share:.0%})", str(s['partial']), str(s['heavy']),
-                     str(s['border_cut']), f"{s['mean_occlude_rate']:.3f}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ['  '.join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
-    lines.insert(1, '  '.join('-' * w for w in widths))
-    return '\n'.join(lines)
+        rows.append((split, s['images'], s['instances'], f"{s['occluded']} ({share:.0%})",
+                     s['partial'], s['heavy'], s['border_cut'], f"{s['mean_occlude_rate']:.3f}"))
+    return format_table(rows, header, align='r')
 
 
 __all__ = [
-    'CLASSES', 'CLASS_STYLES', 'SyntheticAmodalSpec', 'SyntheticObject', 'ShapePose',
-    'shape_outline',
+    'CLASSES', 'PARTIAL_MAX', 'CLASS_STYLES', 'SyntheticAmodalSpec', 'SyntheticObject',
+    'ShapePose', 'shape_outline',
     'rasterize_shape', 'shape_texture', 'noise_background', 'render_scene', 'scene_annotations',
     'image_rng', 'camera_view_mask', 'split_statistics', 'generate_split',
     'generate_synthetic_amodal', 'format_split_statistics'

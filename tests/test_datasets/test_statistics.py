@@ -6,6 +6,7 @@ import pytest
 from mmorcnn.datasets.statistics import (OcclusionStatistics, dataset_statistics,
                                          occlusion_statistics, table5_rows)
 from mmorcnn.structures.mask_utils import mask_to_rle
+from mmorcnn.structures.occlusion_levels import PARTIAL_MAX
 
 from .amodal_scene import HEIGHT, WIDTH, rect
 
@@ -37,9 +38,19 @@ def ann_file(tmp_path):
     return str(path)
 
 
+def in_memory(ann_file):
+    """The fixture's file as a dict, with the rates the loader derives from its masks."""
+    with open(ann_file) as f:
+        data = json.load(f)
+    for ann in data['annotations']:
+        ann['occlude_rate'] = [0, .5, .25, 0, .75, 0][ann['id'] - 1]
+    return data
+
+
 KNOWN = OcclusionStatistics(num_images=4, num_images_occluded=2, num_objects=5,
                             num_objects_occluded=2, mean_occlusion_all=0.75 / 5,
-                            mean_occlusion_occluded=0.375)
+                            mean_occlusion_occluded=0.375, num_objects_heavy=1,
+                            max_occlusion=0.5)
 
 
 class TestOcclusionStatistics:
@@ -51,6 +62,31 @@ class TestOcclusionStatistics:
         assert stats.mean_occlusion_all == pytest.approx(0.15)
         assert stats.mean_occlusion_occluded == pytest.approx(0.375)
         assert stats.image_occlusion_rate == 0.5 and stats.object_occlusion_rate == 0.4
+
+    def test_a_file_and_the_same_dataset_in_memory_give_the_same_statistics(self, ann_file):
+        data = in_memory(ann_file)
+        assert dataset_statistics(data) == dataset_statistics(ann_file) == KNOWN
+
+    def test_occlusion_levels_split_the_occluded_objects_at_partial_max(self):
+        stats = occlusion_statistics({1: [dict(occlude_rate=r) for r in
+                                          (0., PARTIAL_MAX, PARTIAL_MAX + .01, .9)]})
+        assert (stats.num_objects_partial, stats.num_objects_heavy) == (1, 2)
+        assert stats.max_occlusion == .9
+
+    def test_to_dict_holds_the_table5_values(self):
+        assert KNOWN.to_dict() == dict(
+            num_images=4, num_images_occluded=2, num_objects=5, num_objects_occluded=2,
+            mean_occlusion_all=0.15, mean_occlusion_occluded=0.375, image_occlusion_rate=0.5,
+            object_occlusion_rate=0.4)
+
+    def test_the_converters_names_are_deprecated(self, ann_file):
+        from mmorcnn.datasets.converters import common
+        data = in_memory(ann_file)
+        with pytest.warns(DeprecationWarning, match='statistics.dataset_statistics'):
+            stats = common.dataset_occlusion_statistics(data)
+        assert stats == dataset_statistics(data)
+        with pytest.warns(DeprecationWarning, match='statistics.annotations_by_image'):
+            assert sorted(common.annotations_by_image(data)) == [1, 2, 3, 4]
 
     def test_crowd_regions_are_not_objects(self):
         stats = occlusion_statistics({1: [dict(occlude_rate=0.9, iscrowd=1)]})

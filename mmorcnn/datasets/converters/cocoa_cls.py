@@ -19,8 +19,9 @@ import numpy as np
 
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError
 from mmorcnn.structures.mask_utils import MaskFormatError, rle_iou, segm_to_rle
+from mmorcnn.utils.text_table import format_table
 from .cocoa import convert_cocoa
-from .common import SkipCounter, format_table, index_images, read_coco_json, track
+from .common import SkipCounter, index_images, read_coco_json, track
 
 #: The paper's threshold on the IoU of a COCOA visible mask and a COCO instance mask.
 DEFAULT_IOU_THR = 0.75

@@ -20,6 +20,7 @@ import json
 import os
 import os.path as osp
 import re
+import warnings
 from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -27,9 +28,11 @@ import numpy as np
 
 from mmorcnn.datasets.amodal_format import (AmodalAnnotationError, index_images,  # noqa: F401
                                             parse_amodal_annotation, read_coco_json)
-from mmorcnn.datasets.statistics import OcclusionStatistics, occlusion_statistics
+from mmorcnn.datasets import statistics as _statistics
+from mmorcnn.datasets.statistics import OcclusionStatistics, dataset_statistics
 from mmorcnn.structures.mask_utils import rle_and_not, rle_area, rle_intersect
 from mmorcnn.structures.occlusion_order import occluder_ids, rle_occluders
+from mmorcnn.utils import text_table
 
 ON_ERROR_CHOICES = ('raise', 'skip')
 
@@ -251,17 +254,21 @@ def add_occluder_ids(anns: Sequence[dict],
         ann['occluder_ids'] = ids
 
 
+def _deprecated(name: str, new: str) -> None:
+    warnings.warn(f'mmorcnn.datasets.converters.common.{name} is deprecated and will be removed '
+                  f'in the next release; use {new}', DeprecationWarning, stacklevel=3)
+
+
 def annotations_by_image(dataset: dict) -> Dict[int, List[dict]]:
-    """``{image id: [annotation, ...]}`` for every image of a COCO-style dict."""
-    by_image: Dict[int, List[dict]] = {img['id']: [] for img in dataset['images']}
-    for ann in dataset['annotations']:
-        by_image[ann['image_id']].append(ann)
-    return by_image
+    """Deprecated: :func:`mmorcnn.datasets.statistics.annotations_by_image`."""
+    _deprecated('annotations_by_image', 'mmorcnn.datasets.statistics.annotations_by_image')
+    return _statistics.annotations_by_image(dataset)
 
 
 def dataset_occlusion_statistics(dataset: dict) -> OcclusionStatistics:
-    """Table 5 statistics of a canonical dataset held in memory."""
-    return occlusion_statistics(annotations_by_image(dataset))
+    """Deprecated: :func:`mmorcnn.datasets.statistics.dataset_statistics`."""
+    _deprecated('dataset_occlusion_statistics', 'mmorcnn.datasets.statistics.dataset_statistics')
+    return dataset_statistics(dataset)
 
 
 def write_json(data: dict, path: str) -> None:
@@ -273,16 +280,9 @@ def write_json(data: dict, path: str) -> None:
 
 
 def format_table(rows: Sequence[Tuple[str, ...]], header: Optional[Tuple[str, ...]] = None) -> str:
-    """Left-aligned first column, right-aligned others; a rule under the header."""
-    table = ([header] if header else []) + [tuple(str(c) for c in row) for row in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = [
-        '  '.join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-        for row in table
-    ]
-    if header:
-        lines.insert(1, '  '.join('-' * w for w in widths))
-    return '\n'.join(lines)
+    """Deprecated: :func:`mmorcnn.utils.text_table.format_table`."""
+    _deprecated('format_table', 'mmorcnn.utils.text_table.format_table')
+    return text_table.format_table(rows, header=header or None)
 
 
 def conversion_summary(dataset: dict,
@@ -292,7 +292,7 @@ def conversion_summary(dataset: dict,
     """The closing table of a converter: images, instances, occluded ones (by the stated
     ``occlude_rate``), skipped items by reason, stated values kept although the masks disagree,
     then ``extra_text`` (e.g. a comparison with the paper's counts)."""
-    stats = dataset_occlusion_statistics(dataset)
+    stats = dataset_statistics(dataset)
     rows = [('images', stats.num_images),
             ('images with occlusion', stats.num_images_occluded),
             ('instances', stats.num_objects),
@@ -307,7 +307,7 @@ def conversion_summary(dataset: dict,
         rows.append(('stated values kept that disagree with the masks',
                      sum(skipped.disagreements.values())))
         rows.extend((f'  {kind}', count) for kind, count in sorted(skipped.disagreements.items()))
-    text = format_table(rows, header=('', 'count'))
+    text = text_table.format_table(rows, header=('', 'count'))
     if skipped.first_errors:
         text += '\nfirst skipped errors:\n' + '\n'.join(f'  {e}' for e in skipped.first_errors)
     if skipped.disagreement_examples:

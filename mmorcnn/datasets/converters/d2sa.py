@@ -29,13 +29,14 @@ import cv2
 import numpy as np
 
 from mmorcnn.datasets.amodal_format import AmodalAnnotationError
-from mmorcnn.datasets.statistics import PAPER_TABLE5, table5_rows
+from mmorcnn.datasets.statistics import PAPER_TABLE5, dataset_statistics, table5_rows
 from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import (MaskFormatError, is_number, mask_to_rle,
                                            polygon_parts, rle_to_mask, segm_to_rle)
+from mmorcnn.utils.text_table import format_table
 from .common import (SkipCounter, add_occluder_ids, annotation_image, canonical_annotation,
-                     dataset_occlusion_statistics, format_table, index_images,
-                     parse_source_annotation, read_coco_json, record_disagreements, track)
+                     index_images, parse_source_annotation, read_coco_json,
+                     record_disagreements, track)
 
 
 #: ``(top, bottom, left, right)`` zero padding in pixels.
@@ -65,7 +66,7 @@ def table5_comparison(src_files: Sequence[str], dataset: dict) -> Optional[str]:
     split = table5_split(src_files)
     if split is None:
         return None
-    ours = table5_rows({split: dataset_occlusion_statistics(dataset)})
+    ours = table5_rows({split: dataset_statistics(dataset)})
     rows = [(*row, paper) for row, paper in zip(ours, PAPER_TABLE5[split])]
     return format_table(rows, header=('Table 5', f'{split} (this file)', f'{split} (paper)'))
 

@@ -1,10 +1,11 @@
-"""The summary tables that AmodalCocoMetric and eval_amodal.py print."""
+"""The summary tables that AmodalCocoMetric and eval_amodal.py print (in the boxed layout of
+:func:`mmorcnn.utils.text_table.format_table`, as mmdet's CocoMetric logs its tables)."""
 import logging
 from typing import Dict, List, Union
 
 from mmengine.logging import print_log
-from terminaltables import AsciiTable
 
+from mmorcnn.utils.text_table import format_table
 from .amodal_eval import AmodalEvalResult
 from .occlusion_order_eval import ORDER_KEYS
 
@@ -65,7 +66,7 @@ def format_amodal_table(metrics: Dict[str, float]) -> str:
         metrics (dict): Result keys without the ``amodal/`` prefix. Rows whose keys are absent
             are left out; -1 (not evaluable) prints as ``-``.
     """
-    table = [['subset', 'measure', 'AP', 'AP_50', 'AP_75', 'AR']]
+    table = []
     for subset, prefix, measure in _ROWS:
         if measure == 'IV':
             if f'{prefix}AP_IV50' in metrics:
@@ -75,19 +76,21 @@ def format_amodal_table(metrics: Dict[str, float]) -> str:
         if ap in metrics:
             table.append([subset, measure, _fmt(metrics, ap), _fmt(metrics, f'{ap}_50'),
                           _fmt(metrics, f'{ap}_75'), _fmt(metrics, f'{prefix}AR_{measure}')])
-    return AsciiTable(table).table
+    return format_table(table, header=('subset', 'measure', 'AP', 'AP_50', 'AP_75', 'AR'),
+                        style='grid', align='l')
 
 
 def format_protocol_table(metrics: Dict[str, float]) -> str:
     """The keys grouped by the protocol whose table they reproduce (:data:`PROTOCOL_COLUMNS`),
     one row per column of that table: protocol, column, key, value (``-``: not evaluable).
     Columns whose key is absent are left out, protocols without any key too."""
-    table = [['protocol', 'column', 'key', 'value']]
+    table = []
     for protocol, columns in PROTOCOL_COLUMNS:
         present = [(column, key) for column, key in columns if key in metrics]
         for n, (column, key) in enumerate(present):
             table.append([protocol if n == 0 else '', column, key, _fmt(metrics, key)])
-    return AsciiTable(table).table
+    return format_table(table, header=('protocol', 'column', 'key', 'value'), style='grid',
+                        align='l')
 
 
 def format_classwise_table(per_class: Dict[str, Dict[str, float]]) -> str:
@@ -95,9 +98,8 @@ def format_classwise_table(per_class: Dict[str, Dict[str, float]]) -> str:
     keys: List[str] = []
     for values in per_class.values():
         keys += [k for k in values if k not in keys]
-    table = [['category'] + keys]
-    table += [[name] + [_fmt(values, k) for k in keys] for name, values in per_class.items()]
-    return AsciiTable(table).table
+    table = [[name] + [_fmt(values, k) for k in keys] for name, values in per_class.items()]
+    return format_table(table, header=['category'] + keys, style='grid', align='l')
 
 
 def format_copypaste(metrics: Dict[str, float]) -> str:
