@@ -35,6 +35,12 @@ class AmodalCocoDataset(CocoDataset):
     in file order. Annotations of a category the file declares but ``classes`` leaves out are
     dropped, as in mmdet; a category id the file does not declare is an error.
 
+    The ``metainfo`` also holds ``on_error`` and ``visible_tolerance``: mmengine's loops give it
+    to the evaluator as ``dataset_meta``, and :class:`~mmorcnn.evaluation.AmodalCocoMetric`
+    loads the ground truth with the same settings unless it is given its own, so that the
+    dataset and the metric read the annotation file alike. (mmengine's ``ConcatDataset`` of
+    datasets with different settings needs ``ignore_keys=['on_error', 'visible_tolerance']``.)
+
     Args:
         on_error (str): ``'raise'`` (default) stops at the first bad annotation or missing image
             file with an :class:`AmodalAnnotationError` naming the file, image id, annotation id
@@ -74,6 +80,7 @@ class AmodalCocoDataset(CocoDataset):
         self.check_images = check_images
         self.skipped: list = []
         super().__init__(*args, **kwargs)
+        self._metainfo.update(on_error=on_error, visible_tolerance=visible_tolerance)
 
     def load_data_list(self) -> List[dict]:
         """Load and validate ``self.ann_file``; see the class docstring."""

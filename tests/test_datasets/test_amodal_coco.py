@@ -2,7 +2,7 @@ import os
 
 import numpy as np
 import pytest
-from mmdet.registry import DATASETS
+from mmdet.registry import DATASETS, METRICS
 
 from mmorcnn.datasets import AmodalAnnotationError
 from mmorcnn.datasets.synthetic import generate_split
@@ -30,6 +30,20 @@ class TestAmodalCocoDataset:
         dataset = build(*write_dataset())
         assert dataset.metainfo['classes'] == ('box', 'bar')
         assert dataset.cat2label == {3: 0, 7: 1}
+
+    def test_metainfo_hands_the_loading_policy_to_the_metric(self, write_dataset):
+        """mmengine's loops give the metric the dataset's metainfo; a metric without its own
+        ``on_error`` / ``visible_tolerance`` loads the ground truth with the dataset's."""
+        data_root, ann_file = write_dataset()
+        dataset = build(data_root, ann_file, on_error='skip', visible_tolerance=0.3)
+        assert (dataset.metainfo['on_error'], dataset.metainfo['visible_tolerance']) == \
+            ('skip', 0.3)
+        metric = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file))
+        metric.dataset_meta = dataset.metainfo
+        assert metric.gt_policy() == ('skip', 0.3)
+        own = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file, on_error='raise'))
+        own.dataset_meta = dataset.metainfo
+        assert own.gt_policy() == ('raise', 0.3)
 
     def test_instances_carry_amodal_box_label_crowd_flag_and_three_masks(
             self, write_dataset, scene):

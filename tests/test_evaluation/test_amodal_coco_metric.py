@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections import Counter
+from typing import Optional
 from unittest import TestCase
 
 import numpy as np
@@ -17,8 +19,9 @@ from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
 import mmorcnn  # noqa: F401  (registers AmodalCocoMetric)
+from mmorcnn.datasets import load_amodal_coco
 from mmorcnn.evaluation.functional import AmodalDetections, evaluate_amodal
-from mmorcnn.structures.mask_utils import rle_to_mask
+from mmorcnn.structures.mask_utils import rle_iou, rle_to_mask
 from .amodal_random_data import random_scene, to_annotation_file
 from .literature_reference import literature_keys
 
@@ -165,6 +168,75 @@ class TestResultsFileAndOfflineTool(TestCase):
         self.assertIn('| occ15_AP_A ', log)
         self.assertNotIn('amodal/occ15_AP_A', offline_without)
         self.assertEqual(offline_without['amodal/AP_A'], offline['amodal/AP_A'])
+
+
+def _break_one_annotation(ann_file: str, ann_id: Optional[int] = None) -> dict:
+    """Give annotation ``ann_id`` (default: the file's first non-crowd one) an ``occlude_rate``
+    outside [0, 1] (its masks stay usable, so ``on_error='skip'`` makes it an ignored region);
+    return it."""
+    with open(ann_file) as f:
+        data = json.load(f)
+    bad = next(a for a in data['annotations']
+               if (a['id'] == ann_id if ann_id is not None else not a['iscrowd']))
+    bad['occlude_rate'] = 2.
+    with open(ann_file, 'w') as f:
+        json.dump(data, f)
+    return bad
+
+
+def _best_detected_object(anns_by_image: dict, dets: AmodalDetections) -> int:
+    """The id of the object best covered by a detection of its class (amodal IoU), among the
+    classes with other objects (a class without any is left out of the mean AP either way)."""
+    objects = [a for anns in anns_by_image.values() for a in anns if not a['iscrowd']]
+    counts = Counter(a['category_id'] for a in objects)
+    best_iou, best_id = 0., None
+    for obj in objects:
+        idx = np.flatnonzero((dets.image_ids == obj['image_id'])
+                             & (dets.category_ids == obj['category_id']))
+        if counts[obj['category_id']] > 1 and len(idx):
+            iou = rle_iou([dets.amodal[i] for i in idx], [obj['amodal']]).max()
+            if iou > best_iou:
+                best_iou, best_id = iou, obj['id']
+    return best_id
+
+
+class TestGroundTruthPolicy(TestCase):
+    """By default the metric loads the ground truth as the evaluated dataset does
+    (``dataset_meta['on_error']``), unless it is given its own ``on_error``."""
+
+    def test_follows_the_datasets_skip_the_bad_object_is_ignored_not_deleted(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, (anns, _, cats, dets), samples, meta = make_scene(1, tmp, num_images=9)
+            bad = _break_one_annotation(ann_file, _best_detected_object(anns, dets))
+            metrics = run_metric(ann_file, samples, dict(meta, on_error='skip'))
+            gt = load_amodal_coco(ann_file, on_error='skip', logger='silent')
+        region = next(a for a in gt.anns_by_image[bad['image_id']] if a['id'] == bad['id'])
+        self.assertEqual((region['iscrowd'], region['amodal']), (1, bad['segmentation']))
+        deleted = {img: [a for a in image_anns if a['id'] != bad['id']]
+                   for img, image_anns in gt.anns_by_image.items()}
+        as_ignored = evaluate_amodal(gt.anns_by_image, cats, float32_scores(dets)).metrics
+        as_deleted = evaluate_amodal(deleted, cats, float32_scores(dets)).metrics
+        self.assertEqual(metrics, {f'amodal/{k}': v for k, v in as_ignored.items()})
+        self.assertNotEqual(as_ignored['AP_A'], as_deleted['AP_A'])
+
+    def test_the_metrics_own_on_error_wins_before_any_batch(self):
+        from mmorcnn.datasets import AmodalAnnotationError
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, _, _, meta = make_scene(1, tmp, num_images=3)
+            _break_one_annotation(ann_file)
+            metric = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file,
+                                        on_error='raise'))
+            with self.assertRaisesRegex(AmodalAnnotationError, 'occlude_rate'):
+                metric.dataset_meta = dict(meta, on_error='skip')
+
+    def test_without_a_dataset_setting_it_raises(self):
+        from mmorcnn.datasets import AmodalAnnotationError
+        with tempfile.TemporaryDirectory() as tmp:
+            ann_file, _, _, meta = make_scene(1, tmp, num_images=3)
+            _break_one_annotation(ann_file)
+            metric = METRICS.build(dict(type='AmodalCocoMetric', ann_file=ann_file))
+            with self.assertRaisesRegex(AmodalAnnotationError, 'occlude_rate'):
+                metric.dataset_meta = meta
 
 
 class TestDetectionCoverage(TestCase):

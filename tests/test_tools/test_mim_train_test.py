@@ -13,7 +13,9 @@ import sys
 import pytest
 import torch
 
+from mmorcnn.datasets import load_amodal_coco
 from mmorcnn.datasets.synthetic import generate_synthetic_amodal
+from mmorcnn.evaluation.functional import evaluate_amodal, load_amodal_results
 
 CONFIG = 'orcnn_r18_fpn_tiny_synthetic.py'
 #: What AmodalCocoMetric returns and mmdet's CocoMetric does not (docs/metric.md).
@@ -104,6 +106,44 @@ class TestMimTrainTest:
              '--work-dir', str(tmp_path), '--cfg-options', *_data_options(tiny_data),
              f'test_evaluator.plot_dir={plot_dir}', cwd=str(tmp_path))
         assert sorted(os.listdir(plot_dir)) == ['pr_curves.npz', 'pr_curves.png']
+
+    def test_mim_test_with_on_error_skip_evaluates_a_bad_object_as_ignored(
+            self, trained, tiny_data, tmp_path):
+        """The dataset's ``on_error='skip'`` is the metric's too: the run ends, the bad object
+        is an ignored region of the evaluation (like a crowd region), counted and logged."""
+        data_root = str(tmp_path / 'data')
+        shutil.copytree(tiny_data, data_root)
+        ann_file = osp.join(data_root, 'annotations', 'val.json')
+        with open(ann_file) as f:
+            data = json.load(f)
+        bad = data['annotations'][0]
+        bad['occlude_rate'] = 2.  # no rate in [0, 1]: the loader's error, its mask still usable
+        with open(ann_file, 'w') as f:
+            json.dump(data, f)
+        work_dir = str(tmp_path / 'work')
+        os.makedirs(work_dir)
+        proc = _mim('test', 'mmorcnn', CONFIG, '--checkpoint', osp.join(trained, 'iter_2.pth'),
+                    '--work-dir', work_dir, '--cfg-options', *_data_options(data_root),
+                    'test_dataloader.dataset.on_error=skip',
+                    f'test_evaluator.outfile_prefix={work_dir}/results', cwd=work_dir)
+        log = proc.stdout + proc.stderr
+        total = len(data['annotations'])
+        assert f'{ann_file}: skipped 1 of {total} annotations: 1 became ignored regions' in log
+        assert (f'AmodalCocoMetric evaluates 1 of the 1 skipped annotations of {ann_file} as '
+                "ignored regions and leaves out the others (on_error='skip', the dataset's "
+                'setting)') in log
+        run = next(d for d in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, d)))
+        with open(osp.join(work_dir, run, run + '.json')) as f:
+            metrics = json.load(f)
+        # the run's numbers are those of its detections against the file with the bad object
+        # as an ignored region (a crowd region of its amodal mask)
+        gt = load_amodal_coco(ann_file, on_error='skip', logger='silent')
+        region = next(a for a in gt.anns_by_image[bad['image_id']] if a['id'] == bad['id'])
+        assert region['iscrowd'] == 1
+        detections = load_amodal_results(f'{work_dir}/results.amodal.json', gt)
+        expected = evaluate_amodal(gt.anns_by_image, gt.categories, detections).metrics
+        run_metrics = {k: metrics[f'amodal/{k}'] for k in expected}
+        assert run_metrics == pytest.approx(expected, abs=1e-12)
 
     def test_resume_continues_from_the_checkpoint_iteration(self, trained, tiny_data, tmp_path):
         work_dir = str(tmp_path / 'resumed')

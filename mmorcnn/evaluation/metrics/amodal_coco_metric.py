@@ -6,10 +6,19 @@ derives from mmengine's ``BaseMetric`` rather than mmdet's ``CocoMetric``, becau
 of ``CocoMetric`` (pycocotools loading, ``results2json``, ``COCOeval`` calls) would have to be
 replaced: the ground truth is read by mmorcnn's one loader of the canonical format and evaluated
 by the vectorised core.
+
+The ground truth follows the policy of the dataset it evaluates. The metric and the dataset each
+load the annotation file (mmengine hands a metric nothing of its dataset but the ``metainfo``,
+and the metric also runs without a dataset), so they must load it alike:
+:class:`~mmorcnn.datasets.AmodalCocoDataset` puts its ``on_error`` and ``visible_tolerance`` into
+its ``metainfo``, mmengine's validation and test loops give that to the metric as
+``dataset_meta`` before the first batch, and a metric left at ``on_error=None`` /
+``visible_tolerance=None`` loads the file with those settings then. A bad annotation that the
+test dataset skips is therefore an ignored region in the evaluation too, not a crash.
 """
 import logging
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -19,7 +28,8 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.structures import BaseDataElement
 
 from mmdet.registry import METRICS
-from mmorcnn.datasets.amodal_format import category_ids_of_classes, load_amodal_coco
+from mmorcnn.datasets.amodal_format import (DEFAULT_PART_TOLERANCE, AmodalCoco,
+                                            category_ids_of_classes, load_amodal_coco)
 from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import binary_masks, masks_to_rles, to_json_rle
 from ..functional import AmodalDetections, evaluate_amodal, save_pr_arrays
@@ -85,10 +95,15 @@ class AmodalCocoMetric(BaseMetric):
             evaluate. Defaults to False.
         outfile_prefix (str, optional): Write the results file ``{outfile_prefix}.amodal.json``
             (schema in :mod:`mmorcnn.evaluation.functional.amodal_results`). Defaults to None.
-        on_error (str): How the annotation loader treats bad annotations, ``'raise'`` or
-            ``'skip'`` (a bad annotation becomes an ignored region, see
-            :mod:`~mmorcnn.datasets.amodal_format`); use the dataset's setting. Defaults to
-            'raise'.
+        on_error (str, optional): How the annotation loader treats bad annotations,
+            ``'raise'`` or ``'skip'`` (a bad annotation becomes an ignored region, see
+            :mod:`~mmorcnn.datasets.amodal_format`). Defaults to None: the setting of the
+            evaluated dataset (``dataset_meta['on_error']``, module docstring), ``'raise'``
+            where the dataset has none.
+        visible_tolerance (float, optional): The loader's share of a visible or invisible mask
+            allowed outside the amodal mask. Defaults to None: the evaluated dataset's
+            (``dataset_meta['visible_tolerance']``), ``DEFAULT_PART_TOLERANCE`` where it has
+            none.
         plot_dir (str, optional): Also write the precision and recall arrays of the evaluation
             to ``{plot_dir}/pr_curves.npz`` (:mod:`~mmorcnn.evaluation.functional.pr_arrays`),
             from which :class:`~mmorcnn.engine.AmodalPRCurvesHook` (in mmorcnn's default
@@ -115,7 +130,8 @@ class AmodalCocoMetric(BaseMetric):
                  literature_protocols: bool = True,
                  format_only: bool = False,
                  outfile_prefix: Optional[str] = None,
-                 on_error: str = 'raise',
+                 on_error: Optional[str] = None,
+                 visible_tolerance: Optional[float] = None,
                  plot_dir: Optional[str] = None,
                  mask_thr_binary: Optional[float] = None,
                  backend_args: Optional[dict] = None,
@@ -137,7 +153,49 @@ class AmodalCocoMetric(BaseMetric):
         #: The arrays file of the last evaluation with ``plot_dir`` (None before).
         self.pr_arrays_file: Optional[str] = None
         self.mask_thr_binary = mask_thr_binary
-        self.gt = load_amodal_coco(ann_file, on_error=on_error, backend_args=backend_args)
+        self.ann_file = ann_file
+        self.backend_args = backend_args
+        self.on_error = on_error
+        self.visible_tolerance = visible_tolerance
+        self._gt: Optional[AmodalCoco] = None
+        self._gt_policy: Optional[Tuple[str, float]] = None
+        if on_error is not None and visible_tolerance is not None:
+            self._load_gt()
+
+    @BaseMetric.dataset_meta.setter
+    def dataset_meta(self, dataset_meta: dict) -> None:
+        """Set ``dataset_meta`` (mmengine's loops do before the first batch) and load the ground
+        truth with the policy it implies, so that a bad file stops the run before inference."""
+        BaseMetric.dataset_meta.fset(self, dataset_meta)
+        if self._gt_policy != self.gt_policy():
+            self._load_gt()
+
+    def gt_policy(self) -> Tuple[str, float]:
+        """``(on_error, visible_tolerance)`` the ground truth is loaded with: the metric's own
+        where set, else the evaluated dataset's (``dataset_meta``), else the loader's defaults."""
+        meta = self.dataset_meta or {}
+        on_error = self.on_error if self.on_error is not None else meta.get('on_error', 'raise')
+        tolerance = self.visible_tolerance if self.visible_tolerance is not None else \
+            meta.get('visible_tolerance', DEFAULT_PART_TOLERANCE)
+        return on_error, tolerance
+
+    @property
+    def gt(self) -> AmodalCoco:
+        """The ground truth of ``ann_file``, loaded by :meth:`gt_policy` (at the latest now)."""
+        if self._gt is None:
+            self._load_gt()
+        return self._gt
+
+    def _load_gt(self) -> None:
+        on_error, tolerance = self._gt_policy = self.gt_policy()
+        self._gt = load_amodal_coco(self.ann_file, on_error=on_error,
+                                    visible_tolerance=tolerance, backend_args=self.backend_args)
+        if self._gt.skipped:
+            source = "the metric's" if self.on_error is not None else "the dataset's"
+            print_log(f'AmodalCocoMetric evaluates {len(self._gt.ignored)} of the '
+                      f'{len(self._gt.skipped)} skipped annotations of {self.ann_file} as ignored '
+                      f'regions and leaves out the others (on_error={on_error!r}, {source} '
+                      'setting)', logger='current', level=logging.WARNING)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Keep the predictions of a batch as RLEs (never full masks)."""
