@@ -2,26 +2,9 @@
 # Distributed testing on one or more nodes, like mmdet's tools/dist_test.sh:
 #   [NNODES=1] [NODE_RANK=0] [MASTER_ADDR=127.0.0.1] [PORT=29500] [PYTHON=python] \
 #   bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py options]
-# torchrun starts NUM_PROCS processes on this node (one per GPU; without CUDA, CPU processes
-# joined by gloo). Several nodes: the same command on each, NODE_RANK 0 .. NNODES-1, MASTER_ADDR
-# the address of node 0 (docs/distributed.md).
+# One process per GPU, or CPU processes joined by gloo without CUDA (tools/dist_run.sh,
+# docs/distributed.md).
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
-
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
-    --master_port=$PORT \
-    "$(dirname "$0")/test.py" \
-    "$CONFIG" \
-    "$CHECKPOINT" \
-    --launcher pytorch "${@:4}"
+exec bash "$(dirname "$0")/dist_run.sh" test.py "$GPUS" "$CONFIG" "$CHECKPOINT" "${@:4}"

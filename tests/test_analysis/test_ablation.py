@@ -366,7 +366,8 @@ def test_slurm_test_command(tmp_path, fake_srun):
 
 def test_slurm_options_are_those_of_the_slurm_scripts(tmp_path, fake_srun):
     """The Launcher's srun jobs and tools/slurm_train.sh / slurm_test.sh (the user's commands)
-    ask srun for the same resources; the scripts start tools/train.py / tools/test.py."""
+    ask srun for the same resources; the scripts start tools/train.py / tools/test.py (through
+    tools/slurm_run.sh)."""
     run = _slurm_run(tmp_path)
     launcher = ablation_table.Launcher('slurm', partition='gpu', gpus=16, gpus_per_node=8,
                                        cpus_per_task=6, srun_args='--quotatype=auto')
@@ -378,7 +379,7 @@ def test_slurm_options_are_those_of_the_slurm_scripts(tmp_path, fake_srun):
              [f'--work-dir={train_dir}', '--launcher=slurm']),
             ('test', ablation_table.test_command(run, 'ckpt.pth', launcher),
              ['ckpt.pth', '--work-dir', test_dir],
-             ['ckpt.pth', '--launcher=slurm', '--work-dir', test_dir])):
+             ['ckpt.pth', '--work-dir', test_dir, '--launcher=slurm'])):
         srun_options = _srun_args(command, fake_srun)[:9]  # up to the program
         assert srun_options[-1] == '--quotatype=auto'
         subprocess.run(['bash', osp.join(ROOT, 'tools', f'slurm_{stage}.sh'), 'gpu',
