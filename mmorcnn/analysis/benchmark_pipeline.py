@@ -36,7 +36,7 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 import mmorcnn  # noqa: F401  (registers the amodal transforms and dataset)
-from mmorcnn.structures.mask_utils import mask_to_rle
+from mmorcnn.structures.mask_utils import mask_to_rle, segm_to_mask
 from mmorcnn.utils import project_path
 from .spread import Spread
 
@@ -82,8 +82,7 @@ def write_data(root: str, settings: PipelineBenchmarkSettings) -> Dict[str, str]
                     cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), (5, 5), 0))
         images.append(dict(id=image_id, file_name=file_name, height=h, width=w))
         polygons = [random_polygon(rng, h, w) for _ in range(settings.objects)]  # front to back
-        amodal = [maskUtils.decode(maskUtils.merge(maskUtils.frPyObjects([p], h, w)))
-                  for p in polygons]
+        amodal = [segm_to_mask([p], h, w) for p in polygons]
         covered = np.zeros((h, w), np.uint8)
         for i, (polygon, mask) in enumerate(zip(polygons, amodal)):
             visible = mask & (1 - covered)

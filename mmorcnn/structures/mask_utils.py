@@ -307,12 +307,26 @@ def binary_masks(masks, thr: Optional[float] = None, what: str = 'masks') -> np.
     return masks >= thr * scale
 
 
+#: The value of each run of a COCO RLE: runs alternate 0s and 1s, starting with 0s.
+_RUN_VALUES = np.array([0, 1], np.uint8)
+
+
 def rle_to_mask(rle: dict) -> np.ndarray:
-    """Decode a compressed RLE into a ``(H, W)`` uint8 mask."""
-    r = dict(rle)
-    if isinstance(r['counts'], str):
-        r['counts'] = r['counts'].encode('ascii')
-    return maskUtils.decode(r)
+    """Decode a compressed RLE into a ``(H, W)`` uint8 mask (column-major, as pycocotools'
+    ``decode`` returns it).
+
+    The runs (:func:`rle_runs`) are expanded with ``np.repeat``: the same pixels as pycocotools'
+    ``decode``, whose result array goes through an ``__array__`` that numpy 2 deprecates (a
+    DeprecationWarning on every call) and is copied twice on the way.
+
+    Raises:
+        MaskFormatError: counts that do not decode (see :func:`rle_runs`) or do not cover
+            ``height x width`` pixels.
+    """
+    height, width = int(rle['size'][0]), int(rle['size'][1])
+    runs = rle_runs(rle['counts'])
+    _check_runs(runs, height, width, 'compressed RLE')
+    return np.repeat(np.resize(_RUN_VALUES, len(runs)), runs).reshape(width, height).T
 
 
 def rles_to_masks(rles: Sequence[dict], height: int, width: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mmorcnn.structures.mask_utils import (mask_to_rle, rle_and_not, rle_area, rle_complement,
+from mmorcnn.structures.mask_utils import (MaskFormatError, mask_to_rle, rle_and_not, rle_area, rle_complement,
                                            rle_intersect, rle_intersection_areas,
                                            rle_is_and_not, rle_to_mask, rles_to_masks)
 
@@ -52,6 +52,24 @@ def test_rles_to_masks_stacks_the_decoded_masks(shape):
     assert stack.dtype == np.uint8 and stack.flags.c_contiguous
     np.testing.assert_array_equal(stack, masks)
     assert rles_to_masks([], *shape).shape == (0, *shape)
+
+
+@pytest.mark.parametrize('shape', SHAPES)
+@pytest.mark.parametrize('fill', [0., 0.02, 0.5, 1.])
+def test_rle_to_mask_gives_back_the_encoded_mask(shape, fill):
+    """Column-major uint8, as pycocotools' decode returns it, from str or bytes counts."""
+    mask, _ = random_masks(shape, fill, seed=6)
+    rle = mask_to_rle(mask)
+    for counts in (rle['counts'], rle['counts'].encode('ascii')):
+        decoded = rle_to_mask({'size': rle['size'], 'counts': counts})
+        assert decoded.dtype == np.uint8 and decoded.flags.f_contiguous
+        np.testing.assert_array_equal(decoded, mask)
+
+
+def test_rle_to_mask_refuses_counts_of_another_size():
+    rle = mask_to_rle(np.ones((4, 5), np.uint8))
+    with pytest.raises(MaskFormatError, match='covers 20 pixels'):
+        rle_to_mask({'size': [4, 6], 'counts': rle['counts']})
 
 
 def test_areas_of_many_rles_are_their_pixel_counts():
