@@ -32,8 +32,11 @@ def build_dataset_and_visualizer(source: str, img_dir: Optional[str] = None,
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
+    from mmorcnn.visualization import unused_visualizer_name
+
     init_default_scope('mmdet')
-    visualizer_cfg = dict(type='AmodalDetLocalVisualizer', name='browse_dataset')
+    name = unused_visualizer_name('browse_dataset')
+    visualizer_cfg = dict(type='AmodalDetLocalVisualizer', name=name)
     if source.endswith('.json'):
         if not img_dir:
             raise ValueError(f'{source}: an annotation file needs its image folder (img_dir)')
@@ -46,7 +49,7 @@ def build_dataset_and_visualizer(source: str, img_dir: Optional[str] = None,
             cfg.merge_from_dict(cfg_options)
         dataset_cfg = cfg[f'{phase}_dataloader'].dataset
         if cfg.get('visualizer') and cfg.visualizer.get('type') == 'AmodalDetLocalVisualizer':
-            visualizer_cfg = {**cfg.visualizer, 'name': 'browse_dataset', 'vis_backends': None}
+            visualizer_cfg = {**cfg.visualizer, 'name': name, 'vis_backends': None}
     if limit is not None:
         dataset_cfg = {**dataset_cfg, 'indices': limit}
     dataset = DATASETS.build(dataset_cfg)

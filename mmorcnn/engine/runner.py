@@ -19,6 +19,8 @@ mmorcnn's ``configs/_base_/default_runtime.py`` sets ``runner_type = 'AmodalRunn
   and resumes from the newest readable one of the same directory;
 * checkpoints carry the random generators' states, which a resume sets back
   (:class:`~mmorcnn.engine.random_state_hook.RandomStateHook`, registered by the runner).
+* the config's visualizer is built under a name no other visualizer of the process holds, so
+  that a second run in one process stores its logs and overlays in its own work dir.
 """
 import logging
 import os
@@ -34,6 +36,7 @@ from mmengine.runner import Runner
 
 from mmdet.registry import RUNNERS
 from mmorcnn.utils.checkpoint import checkpoint_problem, step_checkpoints
+from mmorcnn.visualization import unused_visualizer_name
 from .checkpoint_fit import DEFAULT_REVISE_KEYS, check_checkpoint_fits, log_partial_init
 from .data_fit import check_class_counts
 from .random_state_hook import RandomStateHook
@@ -81,6 +84,15 @@ class AmodalRunner(Runner):
         super().__init__(*args, **kwargs)
         if not any(isinstance(hook, RandomStateHook) for hook in self.hooks):
             self.register_hook(RandomStateHook())
+
+    def build_visualizer(self, visualizer=None):
+        """Runner.build_visualizer; a visualizer from a config gets a name no visualizer of the
+        process holds (:func:`~mmorcnn.visualization.unused_visualizer_name`), so that a second
+        run in the same process writes to its own work dir, not to the first run's."""
+        if isinstance(visualizer, dict):
+            visualizer = {**visualizer, 'name': unused_visualizer_name(
+                visualizer.get('name', self._experiment_name))}
+        return super().build_visualizer(visualizer)
 
     @property
     def allow_partial_checkpoint(self) -> bool:

@@ -12,6 +12,7 @@ from mmdet.structures.mask import BitmapMasks, PolygonMasks, bitmap_to_polygon
 from mmdet.visualization import DetLocalVisualizer, get_palette
 from mmengine.dist import master_only
 from mmengine.structures import InstanceData
+from mmengine.visualization import Visualizer
 
 from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import rle_to_mask
@@ -153,6 +154,22 @@ def select_instances(instances: InstanceData, score_thr: float) -> InstanceData:
     keep = (scores > score_thr) if isinstance(scores, torch.Tensor) else \
         torch.from_numpy(np.asarray(scores) > score_thr)
     return instances[keep]
+
+
+def unused_visualizer_name(name: str) -> str:
+    """``name``, or ``name-1``, ``name-2``, ... the first that no visualizer of the process holds.
+
+    Visualizers are mmengine ``ManagerMixin`` instances: building one from a config under a name
+    already taken (every config names it ``'visualizer'``) returns the earlier instance, with the
+    storage backends and ``save_dir`` of the run that made it and the earlier settings, and
+    mmengine warns. A second run or browse in the same process gets a visualizer of its own
+    under the name this returns.
+    """
+    candidate, n = name, 0
+    while Visualizer.check_instance_created(candidate):
+        n += 1
+        candidate = f'{name}-{n}'
+    return candidate
 
 
 @VISUALIZERS.register_module()

@@ -2,6 +2,7 @@
 cut-off checkpoint, the same losses as the uninterrupted run) and nothing runs that does not fit
 (checkpoint against model, heads against dataset, writable directories), all before the first
 iteration."""
+import glob
 import json
 import os
 import os.path as osp
@@ -50,9 +51,6 @@ def _cfg(config: str, data_root: str, work_dir: str, max_iters: int = 2, **extra
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.update(interval=1, max_keep_ckpts=5)
     cfg.work_dir = work_dir
-    # a visualizer of its own: one of the name 'visualizer' made by an earlier test of the same
-    # process would be reused, with its scalars written to that test's work dir
-    cfg.visualizer.name = f'visualizer:{work_dir}'
     cfg.merge_from_dict(extra)
     return cfg
 
@@ -205,3 +203,14 @@ class TestChecksBeforeWork:
         runner.train()
         log = open(os.popen(f'ls {tmp_path}/*/*.log').read().split()[0]).read()
         assert 'not loaded' in log and 'roi_head.visible_mask_head' in log
+
+
+def test_two_runs_in_one_process_store_into_their_own_work_dirs(tiny_data, tmp_path):
+    """Every config names its visualizer 'visualizer'; each run still gets one of its own, whose
+    logged scalars land in that run's work dir."""
+    first = _runner(_cfg(ORCNN, tiny_data, str(tmp_path / 'first')))
+    second = _runner(_cfg(ORCNN, tiny_data, str(tmp_path / 'second')))
+    assert second.visualizer is not first.visualizer
+    second.visualizer.add_scalars({'probe': 1.0})
+    assert glob.glob(str(tmp_path / 'second' / '*' / 'vis_data' / 'scalars.json'))
+    assert not glob.glob(str(tmp_path / 'first' / '*' / 'vis_data' / 'scalars.json'))
