@@ -1,8 +1,13 @@
 """mmorcnn.analysis.benchmark_pipeline (tools/analysis_tools/benchmark_pipeline.py) on tiny
 generated data (its timing is not tested)."""
+import pytest
+
 from mmorcnn.analysis.benchmark_pipeline import PipelineBenchmarkSettings, run_benchmark_pipeline
 
 
+# The Mask R-CNN pipeline is mmdet's: its LoadAnnotations decodes polygons with pycocotools'
+# decode, which warns under numpy 2 on every call (an __array__ without numpy 2's copy argument).
+@pytest.mark.filterwarnings('ignore:__array__ implementation:DeprecationWarning:pycocotools')
 def test_times_both_pipelines_on_the_same_instances_and_prints_the_ratio_last(capsys):
     medians = run_benchmark_pipeline(PipelineBenchmarkSettings(
         height=48, width=64, objects=4, num_images=2, repeats=1, warmup=0))
