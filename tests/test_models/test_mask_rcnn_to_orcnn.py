@@ -14,6 +14,7 @@ from mmdet.registry import MODELS
 
 import mmorcnn  # noqa: F401
 from mmorcnn.models import mask_rcnn_to_orcnn
+from mmorcnn.visualization import unused_visualizer_name
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'mask_rcnn_to_orcnn.py')
@@ -40,6 +41,9 @@ def _orcnn_runner(work_dir: str, load_from: str, class_agnostic: bool = False) -
     cfg.model.roi_head.mask_head.class_agnostic = class_agnostic
     cfg.work_dir = work_dir
     cfg.load_from = load_from
+    # mmengine's own Runner (loading without AmodalRunner's checks) would hand back the
+    # visualizer an earlier run of the process registered under the config's name
+    cfg.visualizer.name = unused_visualizer_name(cfg.visualizer.name)
     return Runner.from_cfg(cfg)
 
 
