@@ -332,7 +332,7 @@ def rle_to_mask(rle: dict) -> np.ndarray:
 def rles_to_masks(rles: Sequence[dict], height: int, width: int) -> np.ndarray:
     """Decode compressed RLEs of one ``height x width`` image into an ``(N, H, W)`` uint8 stack.
 
-    Each RLE is decoded once, straight into its slot: pycocotools decodes column-major, and
+    Each RLE is decoded once, straight into its slot: an RLE runs column-major, and
     OpenCV transposes that into the row-major stack much faster than numpy's strided copy.
     """
     masks = np.empty((len(rles), height, width), np.uint8)
