@@ -1,8 +1,11 @@
+import warnings
+
 import numpy as np
+import pycocotools.mask as maskUtils
 import pytest
 
-from mmorcnn.structures.mask_utils import (MaskFormatError, mask_to_rle, rle_and_not, rle_area, rle_complement,
-                                           rle_intersect, rle_intersection_areas,
+from mmorcnn.structures.mask_utils import (MaskFormatError, mask_to_rle, rle_and_not, rle_area,
+                                           rle_complement, rle_intersect, rle_intersection_areas,
                                            rle_is_and_not, rle_to_mask, rles_to_masks)
 
 SHAPES = [(1, 1), (5, 7), (40, 60), (120, 333)]
@@ -64,6 +67,21 @@ def test_rle_to_mask_gives_back_the_encoded_mask(shape, fill):
         decoded = rle_to_mask({'size': rle['size'], 'counts': counts})
         assert decoded.dtype == np.uint8 and decoded.flags.f_contiguous
         np.testing.assert_array_equal(decoded, mask)
+
+
+@pytest.mark.parametrize('shape', SHAPES)
+@pytest.mark.parametrize('fill', [0., 0.3, 1.])
+def test_rle_to_mask_equals_pycocotools_decode(shape, fill):
+    """The same array as pycocotools' decode: values, dtype and memory order."""
+    mask, _ = random_masks(shape, fill, seed=7)
+    rle = mask_to_rle(mask)
+    with warnings.catch_warnings():  # decode's own numpy-2 DeprecationWarning
+        warnings.simplefilter('ignore', DeprecationWarning)
+        reference = maskUtils.decode({'size': rle['size'], 'counts': rle['counts'].encode()})
+    decoded = rle_to_mask(rle)
+    assert decoded.dtype == reference.dtype and decoded.flags.f_contiguous == \
+        reference.flags.f_contiguous
+    np.testing.assert_array_equal(decoded, reference)
 
 
 def test_rle_to_mask_refuses_counts_of_another_size():
