@@ -43,6 +43,7 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 
 import mmorcnn  # noqa: F401
+from mmorcnn.models.mask_rcnn_to_orcnn import copy_mask_head
 from mmorcnn.structures.errors import AmodalError
 from mmorcnn.utils import project_path
 from .spread import Spread
@@ -62,12 +63,7 @@ def build_model(config: str, detections: int, device: str) -> torch.nn.Module:
 
 def share_weights(mrcnn: torch.nn.Module, orcnn: torch.nn.Module) -> None:
     """Give ORCNN the Mask R-CNN's weights; its mask head initialises both mask heads."""
-    state = mrcnn.state_dict()
-    state.update({
-        'roi_head.visible_mask_head.' + key[len('roi_head.mask_head.'):]: value
-        for key, value in state.items() if key.startswith('roi_head.mask_head.')
-    })
-    orcnn.load_state_dict(state)
+    orcnn.load_state_dict(copy_mask_head(mrcnn.state_dict()))
 
 
 def make_batch(shape: List[int], num_gts: int, device: str, num_classes: int = 10):

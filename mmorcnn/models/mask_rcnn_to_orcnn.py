@@ -71,9 +71,23 @@ def convert(state_dict: Dict[str, torch.Tensor],
             continue
         converted[key] = value
     if visible_head:
-        for key in [key for key in converted if key.startswith(SRC_MASK_HEAD)]:
-            converted[VISIBLE_MASK_HEAD + key[len(SRC_MASK_HEAD):]] = converted[key].clone()
+        copy_mask_head(converted)
     return converted, sorted(dropped)
+
+
+def copy_mask_head(state_dict: Dict[str, torch.Tensor],
+                   src: str = SRC_MASK_HEAD,
+                   dst: str = VISIBLE_MASK_HEAD) -> Dict[str, torch.Tensor]:
+    """Share one mask head's weights with another: add a copy of every tensor under ``src`` to
+    ``state_dict`` under ``dst`` (by default Mask R-CNN's mask head as ORCNN's visible mask
+    head, paper 3.1), in place.
+
+    Returns:
+        dict: ``state_dict``, for ``model.load_state_dict(copy_mask_head(state_dict))``.
+    """
+    for key in [key for key in state_dict if key.startswith(src)]:
+        state_dict[dst + key[len(src):]] = state_dict[key].clone()
+    return state_dict
 
 
 def convert_checkpoint(src: str, dst: str, num_classes: Optional[int] = None,

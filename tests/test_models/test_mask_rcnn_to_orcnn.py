@@ -61,6 +61,22 @@ class TestMaskRcnnToOrcnn(TestCase):
                 visible = key.replace('roi_head.mask_head.', 'roi_head.visible_mask_head.')
                 torch.testing.assert_close(converted[visible], value)
 
+    def test_copy_mask_head_copies_one_head_into_another(self):
+        state = {'roi_head.mask_head.convs.0.conv.weight': torch.ones(2, 2),
+                 'roi_head.mask_headx.weight': torch.zeros(1), 'backbone.weight': torch.zeros(1)}
+        out = mask_rcnn_to_orcnn.copy_mask_head(state)
+        self.assertIs(out, state)  # in place
+        self.assertEqual(set(out) - {'roi_head.mask_head.convs.0.conv.weight',
+                                     'roi_head.mask_headx.weight', 'backbone.weight'},
+                         {'roi_head.visible_mask_head.convs.0.conv.weight'})
+        copied = out['roi_head.visible_mask_head.convs.0.conv.weight']
+        torch.testing.assert_close(copied, torch.ones(2, 2))
+        copied += 1  # a copy, not the same tensor
+        torch.testing.assert_close(state['roi_head.mask_head.convs.0.conv.weight'],
+                                   torch.ones(2, 2))
+        other = mask_rcnn_to_orcnn.copy_mask_head({'a.w': torch.ones(1)}, src='a.', dst='b.')
+        self.assertEqual(set(other), {'a.w', 'b.w'})
+
     def test_class_specific_layers_are_dropped_when_the_class_count_differs(self):
         _, dropped = mask_rcnn_to_orcnn.convert(self.coco_like, num_classes=6)
         self.assertEqual({key.rsplit('.', 1)[0] + '.' for key in dropped}, set(CLASS_SPECIFIC[:3]))
