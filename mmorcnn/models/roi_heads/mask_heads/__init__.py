@@ -1,10 +1,11 @@
 from .aisformer_mask_head import AISFORMER_KINDS, AISFormerMaskHead
 from .amodal_mask_head import AmodalMaskHead, OcclusionMaskHead
-from .bcnet_mask_head import BCNET_KINDS, BCNetMaskHead, mask_boundaries
+from .bcnet_mask_head import BCNET_KINDS, BCNetMaskHead
+from .mask_losses import MaskLossesMixin, mask_bce, mask_boundaries, mask_loss_name
 
 __all__ = [
     'AISFORMER_KINDS', 'AISFormerMaskHead', 'AmodalMaskHead', 'BCNET_KINDS', 'BCNetMaskHead',
-    'OcclusionMaskHead', 'mask_boundaries'
+    'MaskLossesMixin', 'OcclusionMaskHead', 'mask_bce', 'mask_boundaries', 'mask_loss_name'
 ]
 
 #: Deprecated names of this package, now in :mod:`mmorcnn.models.mask_paste`; importable from

@@ -26,13 +26,11 @@ from torch import Tensor, nn
 from mmdet.models.layers import (MLP, DetrTransformerDecoder, DetrTransformerEncoder,
                                  LearnedPositionalEncoding)
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
-from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
-from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.models.mask_paste import paste_masks
 from mmorcnn.structures.mask_kinds import MASK_KIND
-from .amodal_mask_head import losses_of_outputs, mask_bce
+from .mask_losses import MaskLossesMixin, mask_bce, mask_loss_name
 
 #: The kinds of masks the head predicts, in the order of its output channels.
 AISFORMER_KINDS = ('occluder', 'visible', 'amodal', 'invisible')
@@ -52,7 +50,7 @@ class _AttentionWithoutWeights(nn.MultiheadAttention):
 
 
 @MODELS.register_module()
-class AISFormerMaskHead(FCNMaskHead):
+class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
     """AISFormer's mask head (Tran et al., BMVC 2022): occluder, visible, amodal and invisible
     masks from learnable queries and per-pixel embeddings of the RoI (see the module docstring).
 
@@ -108,14 +106,10 @@ class AISFormerMaskHead(FCNMaskHead):
             conv_out_channels=conv_out_channels,
             class_agnostic=True,
             upsample_cfg=dict(type='deconv', scale_factor=2),
-            loss_mask=loss_mask if loss_mask is not None else mask_bce(1.0),
             **kwargs)
         self.conv_logits = None  # the logits are dot products of embeddings (paper 3.5)
-        self.loss_mask = None  # the losses of every kind, the amodal one included, follow
-        losses = dict(occluder=loss_occluder_mask, visible=loss_visible_mask,
-                      amodal=loss_mask, invisible=loss_invisible_mask)
-        self.mask_losses = nn.ModuleDict(
-            {kind: MODELS.build(cfg) for kind, cfg in losses.items() if cfg is not None})
+        self._init_mask_losses(dict(occluder=loss_occluder_mask, visible=loss_visible_mask,
+                                    amodal=loss_mask, invisible=loss_invisible_mask))
 
         dims = conv_out_channels
         if dims % 2:
@@ -199,42 +193,8 @@ class AISFormerMaskHead(FCNMaskHead):
         index = AISFORMER_KINDS.index(kind)
         return mask_preds[:, index:index + 1]
 
-    def get_targets(self,
-                    sampling_results: List[SamplingResult],
-                    batch_gt_instances: InstanceList,
-                    rcnn_train_cfg: ConfigDict,
-                    kind: str = 'amodal') -> Tensor:
-        """Crop the GT masks of ``kind`` (``gt_instances.<field>``) with the positive RoIs.
-
-        Returns:
-            Tensor: (num_pos, mask_size, mask_size) targets.
-        """
-        field = MASK_KIND[kind].field
-        for gt in batch_gt_instances:
-            if field not in gt:
-                raise KeyError(
-                    f'AISFormerMaskHead: gt_instances has no {field!r} for its {kind} loss; '
-                    f'the training pipeline has to pack them (or set loss_{kind}_mask=None)')
-        return mask_target([res.pos_priors for res in sampling_results],
-                           [res.pos_assigned_gt_inds for res in sampling_results],
-                           [gt[field] for gt in batch_gt_instances], rcnn_train_cfg)
-
-    @staticmethod
-    def loss_name(kind: str) -> str:
-        """The key of a kind's loss: ``loss_<kind>_mask``."""
-        return f'loss_{kind}_mask'
-
-    def loss_and_target(self, mask_preds: Tensor, sampling_results: List[SamplingResult],
-                        batch_gt_instances: InstanceList, rcnn_train_cfg: ConfigDict) -> dict:
-        """The loss of every kind that has one, as FCNMaskHead's for a class-agnostic mask.
-
-        Returns:
-            dict: ``loss_mask``: ``{'loss_<kind>_mask': loss}`` per kind with a loss;
-            ``mask_targets``: ``{kind: (num_pos, h, w) targets}``.
-        """
-        labels = torch.cat([res.pos_gt_labels for res in sampling_results])
-        return losses_of_outputs(self, mask_preds, sampling_results, batch_gt_instances,
-                                 rcnn_train_cfg, torch.zeros_like(labels))
+    #: The key of a kind's loss: ``loss_<kind>_mask``.
+    loss_name = staticmethod(mask_loss_name)
 
     def predict_by_feat(self,
                         mask_preds: Tuple[Tensor],

@@ -7,7 +7,8 @@ All three use FCNMaskHead's target and loss (per-pixel sigmoid BCE, 3.2) unchang
 are pasted to image size by :mod:`mmorcnn.models.mask_paste`, bit for bit FCNMaskHead's paste of
 each head, in one pass over the boxes for all kinds.
 """
-from typing import Dict, List, Optional, Tuple
+import warnings
+from typing import List, Optional, Tuple
 
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
@@ -16,24 +17,26 @@ from torch import Tensor
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
-from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.models.mask_paste import paste_masks_of_heads
 from mmorcnn.structures.mask_kinds import MASK_KIND
+from .mask_losses import MaskLossesMixin, mask_bce, mask_loss_name
 
 
-_DEFAULT_LOSS = dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)
+_DEFAULT_LOSS = mask_bce(1.0)
 
 
 @MODELS.register_module()
-class AmodalMaskHead(FCNMaskHead):
+class AmodalMaskHead(MaskLossesMixin, FCNMaskHead):
     """An FCNMaskHead that learns and predicts one kind of ORCNN mask.
 
     ORCNN mounts two heads of this class on the same RoIs and RoI features: one with
     ``mask_type='amodal'``, one with ``mask_type='visible'``. The kind selects the ground truth
     field (``gt_instances.masks`` / ``.visible_masks``), the loss name (``loss_amodal_mask`` /
     ``loss_visible_mask``) and the result field (``pred_instances.masks`` / ``.visible_masks``).
-    Mask targets are cropped from the positive RoIs, which are amodal boxes in ORCNN (3.2).
+    Mask targets are cropped from the positive RoIs, which are amodal boxes in ORCNN (3.2). Its
+    target and loss are those of every mmorcnn mask head (:class:`MaskLossesMixin`) for its one
+    output.
 
     Args:
         mask_type (str): ``'amodal'``, ``'visible'``, ``'invisible'`` or ``'occluder'`` (the
@@ -52,11 +55,14 @@ class AmodalMaskHead(FCNMaskHead):
                  **kwargs) -> None:
         if mask_type not in MASK_KIND:
             raise ValueError(f'mask_type must be one of {tuple(MASK_KIND)}, got {mask_type!r}')
-        # FCNMaskHead always builds a loss; build the default one and drop it when switched off.
-        super().__init__(loss_mask=loss_mask if loss_mask is not None else _DEFAULT_LOSS, **kwargs)
-        if loss_mask is None:
-            self.loss_mask = None
+        super().__init__(**kwargs)
         self.mask_type = mask_type
+        self._init_mask_losses({mask_type: loss_mask})
+
+    @property
+    def main_kind(self) -> str:
+        """str: The head's one kind, ``mask_type``."""
+        return self.mask_type
 
     @property
     def mask_field(self) -> str:
@@ -67,44 +73,20 @@ class AmodalMaskHead(FCNMaskHead):
     @property
     def loss_name(self) -> str:
         """str: The key of this head's loss, e.g. ``loss_visible_mask``."""
-        return f'loss_{self.mask_type}_mask'
-
-    @property
-    def with_loss(self) -> bool:
-        """bool: Whether this head is trained by its own loss."""
-        return self.loss_mask is not None
-
-    def get_targets(self, sampling_results: List[SamplingResult],
-                    batch_gt_instances: InstanceList,
-                    rcnn_train_cfg: ConfigDict) -> Tensor:
-        """Crop this head's GT masks (``gt_instances.<mask_field>``) with the positive RoIs.
-
-        Args:
-            sampling_results (list[:obj:`SamplingResult`]): Sampled RoIs of every image.
-            batch_gt_instances (list[:obj:`InstanceData`]): GT of every image, holding
-                ``self.mask_field``.
-            rcnn_train_cfg (:obj:`ConfigDict`): ``train_cfg`` of the R-CNN (``mask_size``).
-
-        Returns:
-            Tensor: Mask targets of the positive RoIs, shape (num_pos, mask_size, mask_size).
-        """
-        return mask_target([res.pos_priors for res in sampling_results],
-                           [res.pos_assigned_gt_inds for res in sampling_results],
-                           [gt[self.mask_field] for gt in batch_gt_instances], rcnn_train_cfg)
+        return mask_loss_name(self.mask_type)
 
     def loss_and_target(self, mask_preds: Tensor, sampling_results: List[SamplingResult],
                         batch_gt_instances: InstanceList, rcnn_train_cfg: ConfigDict) -> dict:
-        """FCNMaskHead's loss under this head's name; no loss when the loss is switched off.
+        """The loss of :class:`MaskLossesMixin` under this head's name; the targets as
+        FCNMaskHead returns them.
 
         Returns:
             dict: ``loss_mask``: ``{self.loss_name: loss}`` (empty without a loss) and
-            ``mask_targets`` (None without a loss).
+            ``mask_targets``: (num_pos, h, w) targets (None without a loss).
         """
-        if not self.with_loss:
-            return dict(loss_mask=dict(), mask_targets=None)
         results = super().loss_and_target(mask_preds, sampling_results, batch_gt_instances,
                                           rcnn_train_cfg)
-        results['loss_mask'] = {self.loss_name: results['loss_mask']['loss_mask']}
+        results['mask_targets'] = results['mask_targets'].get(self.mask_type)
         return results
 
     def predict_by_feat(self,
@@ -130,37 +112,16 @@ class AmodalMaskHead(FCNMaskHead):
                                     rcnn_test_cfg, rescale, activate_map)
 
 
-def mask_bce(loss_weight: float) -> dict:
-    """Config of a per-pixel sigmoid BCE mask loss (FCNMaskHead's) of weight ``loss_weight``."""
-    return dict(type='CrossEntropyLoss', use_mask=True, loss_weight=loss_weight)
-
-
-def losses_of_outputs(head: FCNMaskHead, mask_preds: Tensor,
+def losses_of_outputs(head: MaskLossesMixin, mask_preds: Tensor,
                       sampling_results: List[SamplingResult], batch_gt_instances: InstanceList,
                       rcnn_train_cfg: ConfigDict, labels: Tensor) -> dict:
-    """The loss of every output of a mask head with several outputs (AISFormer, BCNet), each as
-    FCNMaskHead's mask loss.
-
-    ``head.mask_losses`` maps an output's kind to its loss module; ``head.logits_of(mask_preds,
-    kind)`` gives the output's (N, C, h, w) logits, ``head.get_targets(..., kind)`` its
-    (num_pos, h, w) targets, ``head.loss_name(kind)`` the key of its loss. A RoI's logits are
-    read in the channel of its entry of ``labels``.
-
-    Returns:
-        dict: ``loss_mask``: ``{loss_name(kind): loss}`` per output with a loss;
-        ``mask_targets``: ``{kind: (num_pos, h, w) targets}``.
-    """
-    losses: Dict[str, Tensor] = {}
-    targets: Dict[str, Tensor] = {}
-    for kind, loss in head.mask_losses.items():
-        logits = head.logits_of(mask_preds, kind)
-        if logits.size(0) == 0:  # no positive RoI: a zero loss with a graph, as mmdet
-            losses[head.loss_name(kind)] = logits.sum()
-            continue
-        targets[kind] = head.get_targets(sampling_results, batch_gt_instances, rcnn_train_cfg,
-                                         kind)
-        losses[head.loss_name(kind)] = loss(logits, targets[kind], labels)
-    return dict(loss_mask=losses, mask_targets=targets)
+    """Deprecated, to be removed in the next release: the losses of a head's outputs are its
+    :meth:`MaskLossesMixin.loss_and_target`, which this returns (``labels`` are the positive
+    RoIs' GT labels, or zeros when class-agnostic, as that method reads them)."""
+    warnings.warn('losses_of_outputs is deprecated; call the head\'s loss_and_target '
+                  '(mmorcnn.models.roi_heads.mask_heads.MaskLossesMixin)', DeprecationWarning,
+                  stacklevel=2)
+    return head.loss_and_target(mask_preds, sampling_results, batch_gt_instances, rcnn_train_cfg)
 
 
 @MODELS.register_module()

@@ -18,50 +18,25 @@ RoI: visible = amodal AND NOT occluder, invisible = amodal AND occluder.
 from typing import List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule, NonLocal2d, build_conv_layer, build_upsample_layer
 from mmengine.config import ConfigDict
 from mmengine.model.weight_init import kaiming_init
 from torch import Tensor, nn
 
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
-from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.registry import MODELS
-from mmdet.structures.mask import mask_target
 from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.models.mask_paste import paste_masks
 from mmorcnn.structures.mask_kinds import MASK_KIND
-from .amodal_mask_head import losses_of_outputs, mask_bce
+# mask_boundaries: also importable from here, where it was defined
+from .mask_losses import MaskLossesMixin, mask_bce, mask_boundaries, mask_loss_name  # noqa: F401
 
 #: The outputs of the head, in the order of its output channel groups.
 BCNET_KINDS = ('amodal', 'amodal_boundary', 'occluder', 'occluder_boundary')
 
 
-def mask_boundaries(masks: Tensor) -> Tensor:
-    """Boundaries of ``(N, h, w)`` binary mask targets: the pixels where the mask dilated by one
-    pixel differs from the mask eroded by one pixel (4-neighbourhood), i.e. a 2-pixel contour,
-    one pixel outside and one inside, as BCNet's boundary targets.
-
-    Outside the RoI counts as background for the dilation and as foreground for the erosion: a
-    mask that reaches the RoI's edge continues beyond it and has no boundary along that edge.
-    """
-    masks = masks.float()[:, None]
-
-    def dilate(m: Tensor, outside: float) -> Tensor:
-        padded = F.pad(m, (1, 1, 1, 1), value=outside)
-        neighbours = torch.stack([
-            padded[..., 1:-1, 1:-1], padded[..., :-2, 1:-1], padded[..., 2:, 1:-1],
-            padded[..., 1:-1, :-2], padded[..., 1:-1, 2:]
-        ])
-        return neighbours.amax(dim=0)
-
-    outer = dilate(masks, 0.)
-    inner = 1. - dilate(1. - masks, 0.)  # erosion, the outside being foreground
-    return (outer - inner)[:, 0]
-
-
 @MODELS.register_module()
-class BCNetMaskHead(FCNMaskHead):
+class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
     """BCNet's bilayer mask head (Ke et al., CVPR 2021; module docstring), amodal form.
 
     FCNMaskHead's layers (``convs``, ``upsample``, ``conv_logits``) are the occludee branch's
@@ -103,8 +78,7 @@ class BCNetMaskHead(FCNMaskHead):
                  loss_occluder_mask: OptConfigType = mask_bce(0.25),
                  loss_occluder_boundary: OptConfigType = mask_bce(0.5),
                  **kwargs) -> None:
-        super().__init__(num_convs=num_convs,
-                         loss_mask=loss_mask if loss_mask is not None else mask_bce(1.0), **kwargs)
+        super().__init__(num_convs=num_convs, **kwargs)
         if self.upsample_method != 'deconv':
             raise ValueError(f"BCNetMaskHead upsamples with a deconvolution, got upsample_cfg "
                              f"type {self.upsample_method!r}")
@@ -112,11 +86,9 @@ class BCNetMaskHead(FCNMaskHead):
             raise ValueError(f'nonlocal_after must be in [1, num_convs={num_convs}] or None, '
                              f'got {nonlocal_after}')
         self.nonlocal_after = nonlocal_after
-        self.loss_mask = None  # the losses of every output, the amodal mask's included, follow
-        losses = dict(amodal=loss_mask, amodal_boundary=loss_amodal_boundary,
-                      occluder=loss_occluder_mask, occluder_boundary=loss_occluder_boundary)
-        self.mask_losses = nn.ModuleDict(
-            {kind: MODELS.build(cfg) for kind, cfg in losses.items() if cfg is not None})
+        self._init_mask_losses(dict(amodal=loss_mask, amodal_boundary=loss_amodal_boundary,
+                                    occluder=loss_occluder_mask,
+                                    occluder_boundary=loss_occluder_boundary))
 
         channels = self.conv_out_channels
         padding = (self.conv_kernel_size - 1) // 2
@@ -194,51 +166,9 @@ class BCNetMaskHead(FCNMaskHead):
         out of the output of :meth:`forward`."""
         return mask_preds.chunk(len(BCNET_KINDS), dim=1)[BCNET_KINDS.index(kind)]
 
-    def get_targets(self,
-                    sampling_results: List[SamplingResult],
-                    batch_gt_instances: InstanceList,
-                    rcnn_train_cfg: ConfigDict,
-                    kind: str = 'amodal') -> Tensor:
-        """Targets of one output at the positive RoIs: the GT masks of the kind
-        (``gt_instances.masks`` or ``.occluder_masks``) cropped with the RoIs, or the
-        :func:`mask_boundaries` of those crops for a ``*_boundary`` output.
-
-        Returns:
-            Tensor: (num_pos, mask_size, mask_size) targets.
-        """
-        mask_kind = kind.replace('_boundary', '')
-        field = MASK_KIND[mask_kind].field
-        for gt in batch_gt_instances:
-            if field not in gt:
-                raise KeyError(
-                    f'BCNetMaskHead: gt_instances has no {field!r} for its {kind} loss; load '
-                    'them with LoadAmodalAnnotations(with_occluder=True) in the training '
-                    f'pipeline (or set loss_{kind}{"" if "boundary" in kind else "_mask"}=None)')
-        targets = mask_target([res.pos_priors for res in sampling_results],
-                              [res.pos_assigned_gt_inds for res in sampling_results],
-                              [gt[field] for gt in batch_gt_instances], rcnn_train_cfg)
-        return mask_boundaries(targets) if kind.endswith('_boundary') else targets
-
-    @staticmethod
-    def loss_name(kind: str) -> str:
-        """The key of an output's loss: ``loss_amodal_mask``, ``loss_amodal_boundary``,
-        ``loss_occluder_mask``, ``loss_occluder_boundary``."""
-        return f'loss_{kind}' if kind.endswith('_boundary') else f'loss_{kind}_mask'
-
-    def loss_and_target(self, mask_preds: Tensor, sampling_results: List[SamplingResult],
-                        batch_gt_instances: InstanceList, rcnn_train_cfg: ConfigDict) -> dict:
-        """The loss of every output that has one, each as FCNMaskHead's mask loss (a RoI's
-        logits in the channel of its GT class unless ``class_agnostic``).
-
-        Returns:
-            dict: ``loss_mask``: ``{loss_name(kind): loss}`` per output with a loss;
-            ``mask_targets``: ``{kind: (num_pos, h, w) targets}``.
-        """
-        labels = torch.cat([res.pos_gt_labels for res in sampling_results])
-        if self.class_agnostic:
-            labels = torch.zeros_like(labels)
-        return losses_of_outputs(self, mask_preds, sampling_results, batch_gt_instances,
-                                 rcnn_train_cfg, labels)
+    #: The key of an output's loss: ``loss_amodal_mask``, ``loss_amodal_boundary``,
+    #: ``loss_occluder_mask``, ``loss_occluder_boundary``.
+    loss_name = staticmethod(mask_loss_name)
 
     def predict_by_feat(self,
                         mask_preds: Tuple[Tensor],

@@ -12,6 +12,7 @@ from mmdet.structures.mask import BitmapMasks
 
 import mmorcnn  # noqa: F401
 from mmorcnn.models import AmodalMaskHead, OcclusionMaskHead
+from mmorcnn.models.roi_heads.mask_heads.amodal_mask_head import losses_of_outputs
 
 TRAIN_CFG = ConfigDict(mask_size=28)
 TEST_CFG = ConfigDict(mask_thr_binary=0.5)
@@ -76,6 +77,30 @@ class TestAmodalMaskHead(TestCase):
         target = head.get_targets([sampling], [gt], TRAIN_CFG)
         expected = torch.nn.functional.binary_cross_entropy_with_logits(preds[:, 1], target)
         torch.testing.assert_close(loss['loss_visible_mask'].squeeze(), expected)
+
+    def test_missing_gt_field_is_named_before_the_loss(self):
+        gt, sampling = _gt_and_sampling()
+        del gt.visible_masks
+        head = self._head(mask_type='visible')
+        with self.assertRaisesRegex(KeyError, "AmodalMaskHead.*'visible_masks'.*loss_mask=None"):
+            head.loss_and_target(torch.randn(1, 3, 28, 28), [sampling], [gt], TRAIN_CFG)
+
+    def test_targets_as_fcn_mask_head_returns_them(self):
+        gt, sampling = _gt_and_sampling()
+        head = self._head(mask_type='visible')
+        out = head.loss_and_target(torch.randn(1, 3, 28, 28), [sampling], [gt], TRAIN_CFG)
+        torch.testing.assert_close(out['mask_targets'],
+                                   head.get_targets([sampling], [gt], TRAIN_CFG))
+        self.assertEqual(list(head.mask_losses), ['visible'])
+
+    def test_losses_of_outputs_is_deprecated(self):
+        gt, sampling = _gt_and_sampling()
+        head = self._head(mask_type='visible')
+        preds = torch.randn(1, 3, 28, 28)
+        with self.assertWarns(DeprecationWarning):
+            old = losses_of_outputs(head, preds, [sampling], [gt], TRAIN_CFG, torch.tensor([1]))
+        new = head.loss_and_target(preds, [sampling], [gt], TRAIN_CFG)
+        torch.testing.assert_close(old['loss_mask'], new['loss_mask'])
 
     def test_switched_off_loss_gives_no_loss_key(self):
         gt, sampling = _gt_and_sampling()
