@@ -11,7 +11,9 @@
 # products with the per-pixel embeddings. Its width is the AmodalMRCNN mask head's
 # `conv_out_channels` (256 for R50, 32 for the tiny model), the feed-forward width 8 times that.
 # Loss weights as in the authors' code: amodal 1, visible 1, occluder 0.25, invisible 0.25, each a
-# per-pixel sigmoid BCE; `loss_..._mask=None` switches one off.
+# per-pixel sigmoid BCE; `loss_..._mask=None` switches one off. The attention modules are mmcv's
+# MultiheadAttention computing no attention weights, which the head does not use
+# (`attn_cfg=dict(type='MultiheadAttention')` computes them, with the same outputs).
 aisformer_roi_head = dict(
     type='AmodalRoIHead',
     mask_head=dict(
@@ -21,12 +23,13 @@ aisformer_roi_head = dict(
         num_encoder_layers=1,
         num_decoder_layers=1,
         dropout=0.1,
+        attn_cfg=dict(type='MultiheadAttentionWithoutWeights'),
         loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
         loss_visible_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
         loss_occluder_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=0.25),
         loss_invisible_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=0.25)))
 # The same without dropout, for the tiny synthetic model trained from scratch on 2 CPU cores: the
-# attention dropout draws a mask over the 784 x 784 attention weights of every RoI, which took
-# most of the mask head's time there (6.4 s of a 64-RoI forward and backward pass, 2.5 s without).
+# attention dropout draws a mask over the 784 x 784 attention weights of every RoI, most of the
+# mask head's time there.
 aisformer_roi_head_no_dropout = dict(
     aisformer_roi_head, mask_head=dict(aisformer_roi_head['mask_head'], dropout=0.0))

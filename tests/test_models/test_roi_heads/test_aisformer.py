@@ -1,16 +1,18 @@
 """AISFormer's mask head (AISFormerMaskHead) in its RoI head (AmodalRoIHead)."""
 import copy
+import os.path as osp
 from unittest import TestCase
 
 import torch
 import torch.nn.functional as F
-from mmengine.config import ConfigDict
+from mmcv.cnn.bricks.transformer import MultiheadAttention
+from mmengine.config import Config, ConfigDict
 
 from mmdet.registry import MODELS
 from mmdet.structures.mask import BitmapMasks, mask_target
 
 import mmorcnn  # noqa: F401
-from mmorcnn.models import AISFormerMaskHead
+from mmorcnn.models import AISFormerMaskHead, MultiheadAttentionWithoutWeights
 from mmorcnn.models.roi_heads.mask_heads import AISFORMER_KINDS
 from ..amodal_batch import CHANNELS, NUM_CLASSES, data_samples, features
 from ..occluder_heads import (ROI_KEYS, TRAIN_CFG, assert_each_kind_is_mmdet_pasted,
@@ -23,6 +25,7 @@ MASK_LOSSES = {f'loss_{kind}_mask' for kind in AISFORMER_KINDS}
 FIELD_OF_KIND = dict(occluder='occluder_masks', visible='visible_masks', amodal='masks',
                      invisible='invisible_masks')
 # the weights of the authors' code
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 LOSS_WEIGHTS = dict(occluder=0.25, visible=1.0, amodal=1.0, invisible=0.25)
 
 
@@ -66,16 +69,23 @@ class TestAISFormerMaskHead(TestCase):
                 AISFormerMaskHead(in_channels=4, conv_out_channels=8, **{key: value})
         self.assertTrue(_build().mask_head.class_agnostic)
 
-    def test_attention_without_weights_gives_the_outputs_of_mmcv_attention(self):
-        head = _build().mask_head.eval()
+    def test_attention_type_of_the_config_same_outputs(self):
+        """The attention without weights (default, and the configs') gives the outputs of
+        mmcv's MultiheadAttention with the same parameters."""
+        default = _build().mask_head.eval()
+        mmcv = _build(attn_cfg=dict(type='MultiheadAttention')).mask_head.eval()
+        for head, cls in ((default, MultiheadAttentionWithoutWeights), (mmcv, MultiheadAttention)):
+            attentions = [m for m in head.modules() if isinstance(m, MultiheadAttention)]
+            self.assertEqual(len(attentions), 3)  # encoder self, decoder self and cross
+            self.assertTrue(all(type(m) is cls for m in attentions), cls)
+        mmcv.load_state_dict(default.state_dict())
         x = torch.rand(3, CHANNELS, 14, 14)
         with torch.no_grad():
-            fused = head(x)
-            attentions = [m for m in head.modules() if isinstance(m, torch.nn.MultiheadAttention)]
-            self.assertEqual(len(attentions), 3)  # encoder self, decoder self and cross
-            for module in attentions:  # back to torch's class: weights computed explicitly
-                module.__class__ = torch.nn.MultiheadAttention
-            torch.testing.assert_close(fused, head(x))
+            torch.testing.assert_close(default(x), mmcv(x))
+        cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'models',
+                                       'aisformer_roi_head.py'))
+        self.assertEqual(cfg.aisformer_roi_head.mask_head.attn_cfg.type,
+                         'MultiheadAttentionWithoutWeights')
 
     def test_transformer_layers_and_queries(self):
         head = _build(num_encoder_layers=2, num_decoder_layers=3, num_heads=4).mask_head

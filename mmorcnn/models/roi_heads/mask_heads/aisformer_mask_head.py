@@ -14,8 +14,9 @@ per-pixel embeddings (paper 3.2-3.5):
 4. mask predicting: occluder, visible, amodal and invisible logits = embedding . pixel embedding,
    each with a per-pixel sigmoid BCE loss.
 
-The layers are mmdet's DETR transformer layers, positional encoding and MLP; targets, losses and
-pasting are those of mmdet's FCNMaskHead, applied to each kind.
+The layers are mmdet's DETR transformer layers (:mod:`mmorcnn.models.layers`: their attention
+module chosen in the config), positional encoding and MLP; targets, losses and pasting are those
+of mmdet's FCNMaskHead, applied to each kind (:class:`MaskLossesMixin`).
 """
 from typing import List, Optional, Tuple
 
@@ -23,30 +24,17 @@ import torch
 from mmengine.config import ConfigDict
 from torch import Tensor, nn
 
-from mmdet.models.layers import (MLP, DetrTransformerDecoder, DetrTransformerEncoder,
-                                 LearnedPositionalEncoding)
+from mmdet.models.layers import MLP, LearnedPositionalEncoding
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.registry import MODELS
-from mmdet.utils import InstanceList, OptConfigType
+from mmdet.utils import ConfigType, InstanceList, OptConfigType
 from mmorcnn.models.mask_paste import paste_masks
 from mmorcnn.structures.mask_kinds import MASK_KIND
+from ...layers import RoITransformerDecoder, RoITransformerEncoder
 from .mask_losses import MaskLossesMixin, mask_bce, mask_loss_name
 
 #: The kinds of masks the head predicts, in the order of its output channels.
 AISFORMER_KINDS = ('occluder', 'visible', 'amodal', 'invisible')
-
-
-class _AttentionWithoutWeights(nn.MultiheadAttention):
-    """``nn.MultiheadAttention`` that returns the attention weights only when asked.
-
-    mmcv's ``MultiheadAttention`` (in mmdet's DETR layers) uses only the attention output of its
-    ``nn.MultiheadAttention`` but leaves ``need_weights`` at torch's default, True, so torch
-    computes the (RoIs, heads, 784, 784) weights explicitly. Without them torch runs its fused
-    ``scaled_dot_product_attention``: the same outputs, 3x faster on 200 RoIs on a CPU.
-    """
-
-    def forward(self, *args, need_weights: bool = False, **kwargs):
-        return super().forward(*args, need_weights=need_weights, **kwargs)
 
 
 @MODELS.register_module()
@@ -74,6 +62,11 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
             authors' code's).
         dropout (float): Dropout of attention, residual branches and feed-forward networks.
             Defaults to 0.1.
+        attn_cfg (dict): Config of the attention modules, completed with the sizes and dropout
+            above: the ``type`` of an mmcv-style attention (its ``forward`` as mmcv's
+            ``MultiheadAttention``). Defaults to
+            :class:`~mmorcnn.models.layers.MultiheadAttentionWithoutWeights`, which computes no
+            attention weights that the head does not use.
         loss_mask (dict, optional): Config of the amodal mask loss (FCNMaskHead's loss),
             ``None`` to switch it off. Defaults to a per-pixel sigmoid BCE of weight 1.
         loss_occluder_mask, loss_visible_mask, loss_invisible_mask (dict, optional): Config of
@@ -92,6 +85,7 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
                  num_decoder_layers: int = 1,
                  feedforward_channels: Optional[int] = None,
                  dropout: float = 0.1,
+                 attn_cfg: ConfigType = dict(type='MultiheadAttentionWithoutWeights'),
                  loss_mask: OptConfigType = mask_bce(1.0),
                  loss_occluder_mask: OptConfigType = mask_bce(0.25),
                  loss_visible_mask: OptConfigType = mask_bce(1.0),
@@ -116,26 +110,23 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
             raise ValueError(f'conv_out_channels must be even (positional encoding of rows and '
                              f'columns), got {dims}')
         size = 2 * self.roi_feat_size[0], 2 * self.roi_feat_size[1]
-        attention = dict(embed_dims=dims, num_heads=num_heads, attn_drop=dropout,
+        attention = dict(attn_cfg, embed_dims=dims, num_heads=num_heads, attn_drop=dropout,
                          dropout_layer=dict(type='Dropout', drop_prob=dropout))
         ffn = dict(embed_dims=dims, feedforward_channels=feedforward_channels or 8 * dims,
                    num_fcs=2, ffn_drop=dropout, act_cfg=dict(type='ReLU', inplace=True))
         # 3.2: learned positional encoding of the 28 x 28 positions (DETR's learned variant)
         self.positional_encoding = LearnedPositionalEncoding(
             num_feats=dims // 2, row_num_embed=size[0], col_num_embed=size[1])
-        self.encoder = DetrTransformerEncoder(
+        self.encoder = RoITransformerEncoder(
             num_layers=num_encoder_layers,
             layer_cfg=dict(self_attn_cfg=dict(attention), ffn_cfg=dict(ffn)))
         # 3.3: the occluder, visible and amodal queries
         self.query_embed = nn.Embedding(3, dims)
-        self.decoder = DetrTransformerDecoder(
+        self.decoder = RoITransformerDecoder(
             num_layers=num_decoder_layers,
             layer_cfg=dict(self_attn_cfg=dict(attention), cross_attn_cfg=dict(attention),
                            ffn_cfg=dict(ffn)),
             return_intermediate=False)
-        for module in self.modules():  # the same module and parameters, another forward
-            if type(module) is nn.MultiheadAttention:
-                module.__class__ = _AttentionWithoutWeights
         self.mask_embed = MLP(dims, dims, dims, 3)
         # 3.4: the invisible embedding from [amodal, visible]
         self.invisible_embed = MLP(2 * dims, dims, dims, 2)
