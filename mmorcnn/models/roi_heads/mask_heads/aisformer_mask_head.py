@@ -62,6 +62,11 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
             authors' code's).
         dropout (float): Dropout of attention, residual branches and feed-forward networks.
             Defaults to 0.1.
+        occluder_loss_avg (str): Which positive RoIs the occluder loss averages over:
+            ``'all'``, ``'nonempty'`` (those with a non-empty occluder target) or
+            ``'nonempty_and_first'`` (as the authors' code;
+            :func:`~mmorcnn.models.roi_heads.mask_heads.mask_losses.occluder_loss_rois`).
+            Defaults to ``'all'``.
         attn_cfg (dict): Config of the attention modules, completed with the sizes and dropout
             above: the ``type`` of an mmcv-style attention (its ``forward`` as mmcv's
             ``MultiheadAttention``). Defaults to
@@ -85,6 +90,7 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
                  num_decoder_layers: int = 1,
                  feedforward_channels: Optional[int] = None,
                  dropout: float = 0.1,
+                 occluder_loss_avg: str = 'all',
                  attn_cfg: ConfigType = dict(type='MultiheadAttentionWithoutWeights'),
                  loss_mask: OptConfigType = mask_bce(1.0),
                  loss_occluder_mask: OptConfigType = mask_bce(0.25),
@@ -103,7 +109,8 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
             **kwargs)
         self.conv_logits = None  # the logits are dot products of embeddings (paper 3.5)
         self._init_mask_losses(dict(occluder=loss_occluder_mask, visible=loss_visible_mask,
-                                    amodal=loss_mask, invisible=loss_invisible_mask))
+                                    amodal=loss_mask, invisible=loss_invisible_mask),
+                               occluder_loss_avg)
 
         dims = conv_out_channels
         if dims % 2:

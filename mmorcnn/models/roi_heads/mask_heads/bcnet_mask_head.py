@@ -65,6 +65,11 @@ class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
             Config of the loss of each other output, ``None`` to switch it off. Defaults to
             per-pixel sigmoid BCE with the weights of the authors' code: amodal boundary 0.5,
             occluder mask 0.25, occluder boundary 0.5.
+        occluder_loss_avg (str): Which positive RoIs the occluder mask and occluder boundary
+            losses average over: ``'all'``, ``'nonempty'`` (those with a non-empty occluder
+            target) or ``'nonempty_and_first'`` (as the authors' code;
+            :func:`~mmorcnn.models.roi_heads.mask_heads.mask_losses.occluder_loss_rois`).
+            Defaults to ``'all'``.
         **kwargs: The arguments of :class:`FCNMaskHead` (``roi_feat_size``, ``in_channels``,
             ``conv_out_channels``, ``num_classes``, ``class_agnostic``, ``conv_cfg``,
             ``norm_cfg``, ``init_cfg``, ...); ``upsample_cfg`` must be a deconvolution.
@@ -77,6 +82,7 @@ class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
                  loss_amodal_boundary: OptConfigType = mask_bce(0.5),
                  loss_occluder_mask: OptConfigType = mask_bce(0.25),
                  loss_occluder_boundary: OptConfigType = mask_bce(0.5),
+                 occluder_loss_avg: str = 'all',
                  **kwargs) -> None:
         super().__init__(num_convs=num_convs, **kwargs)
         if self.upsample_method != 'deconv':
@@ -88,7 +94,8 @@ class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
         self.nonlocal_after = nonlocal_after
         self._init_mask_losses(dict(amodal=loss_mask, amodal_boundary=loss_amodal_boundary,
                                     occluder=loss_occluder_mask,
-                                    occluder_boundary=loss_occluder_boundary))
+                                    occluder_boundary=loss_occluder_boundary),
+                               occluder_loss_avg)
 
         channels = self.conv_out_channels
         padding = (self.conv_kernel_size - 1) // 2

@@ -23,6 +23,10 @@ from mmdet.utils import InstanceList, OptConfigType
 from mmorcnn.structures.mask_kinds import MASK_KIND
 
 BOUNDARY = '_boundary'
+#: The outputs whose loss ``occluder_loss_avg`` selects the RoIs of.
+OCCLUDER_KINDS = ('occluder', 'occluder' + BOUNDARY)
+#: The choices of ``occluder_loss_avg`` (:func:`occluder_loss_rois`).
+OCCLUDER_LOSS_AVG = ('all', 'nonempty', 'nonempty_and_first')
 
 
 def mask_bce(loss_weight: float) -> dict:
@@ -59,6 +63,33 @@ def mask_boundaries(masks: Tensor) -> Tensor:
     return (outer - inner)[:, 0]
 
 
+def occluder_loss_rois(occluder_targets: Tensor, mode: str) -> Optional[Tensor]:
+    """The positive RoIs (indices into ``occluder_targets``, with repeats) whose mean is an
+    occluder loss, by ``occluder_loss_avg``:
+
+    - ``'all'``: every positive RoI (None), an unoccluded object with its all-zero target, as
+      every other mask loss;
+    - ``'nonempty'``: the RoIs whose occluder target has a pixel, the others being the objects
+      nothing hides;
+    - ``'nonempty_and_first'``: the loss of the authors' code (``mask_rcnn_loss`` of lkeab/BCNet
+      and of UARK-AICV/AISFormer): those K RoIs, then the first K positive RoIs of the batch
+      again, whatever their target, a mean over 2K RoIs.
+
+    Args:
+        occluder_targets (Tensor): (num_pos, h, w) occluder mask targets.
+        mode (str): One of :data:`OCCLUDER_LOSS_AVG`.
+
+    Returns:
+        Tensor, optional: Long indices (none selected: empty), or None for every RoI.
+    """
+    if mode == 'all':
+        return None
+    nonempty = occluder_targets.flatten(1).any(dim=1).nonzero()[:, 0]
+    if mode == 'nonempty':
+        return nonempty
+    return torch.cat([nonempty, torch.arange(len(nonempty), device=nonempty.device)])
+
+
 class MaskLossesMixin:
     """Targets and losses of an FCNMaskHead subclass whose outputs are kinds of masks.
 
@@ -67,15 +98,25 @@ class MaskLossesMixin:
     switches one off) and gives each output's logits by :meth:`logits_of`; its main kind
     (:attr:`main_kind`, the one FCNMaskHead's ``loss_mask`` argument configures) is the amodal
     mask unless the head says otherwise. FCNMaskHead's single ``loss_mask`` module is None: every
-    loss, the main kind's included, is a module of ``mask_losses``.
+    loss, the main kind's included, is a module of ``mask_losses``. The losses of the occluder
+    outputs (``'occluder'``, ``'occluder_boundary'``) average over the RoIs that
+    ``occluder_loss_avg`` selects (:func:`occluder_loss_rois`), by their occluder mask targets.
     """
 
     #: The kind whose loss the ``loss_mask`` argument configures.
     main_kind = 'amodal'
 
-    def _init_mask_losses(self, losses: Dict[str, OptConfigType]) -> None:
+    #: Which RoIs the occluder losses average over (:data:`OCCLUDER_LOSS_AVG`).
+    occluder_loss_avg = 'all'
+
+    def _init_mask_losses(self, losses: Dict[str, OptConfigType],
+                          occluder_loss_avg: str = 'all') -> None:
         """Build ``mask_losses``: ``{kind: loss module}`` of every kind whose config is not None,
-        in the order of ``losses`` (the order of the loss keys)."""
+        in the order of ``losses`` (the order of the loss keys); set ``occluder_loss_avg``."""
+        if occluder_loss_avg not in OCCLUDER_LOSS_AVG:
+            raise ValueError(f'{type(self).__name__}: occluder_loss_avg must be one of '
+                             f'{OCCLUDER_LOSS_AVG}, got {occluder_loss_avg!r}')
+        self.occluder_loss_avg = occluder_loss_avg
         self.loss_mask = None
         self.mask_losses = nn.ModuleDict(
             {kind: MODELS.build(cfg) for kind, cfg in losses.items() if cfg is not None})
@@ -126,8 +167,9 @@ class MaskLossesMixin:
                         batch_gt_instances: InstanceList, rcnn_train_cfg: ConfigDict) -> dict:
         """The loss of every output that has one, each as FCNMaskHead's mask loss: its loss
         module on its logits in the channel of the RoI's GT class (channel 0 when
-        ``class_agnostic``) against its targets; a zero loss with a graph when no RoI is
-        positive. The GT fields of every loss are checked before any is computed.
+        ``class_agnostic``) against its targets, over the positive RoIs (for an occluder output,
+        those :func:`occluder_loss_rois` selects); a zero loss with a graph when no RoI is
+        positive or selected. The GT fields of every loss are checked before any is computed.
 
         Returns:
             dict: ``loss_mask``: ``{mask_loss_name(kind): loss}`` per output with a loss;
@@ -140,14 +182,25 @@ class MaskLossesMixin:
             labels = torch.zeros_like(labels)
         losses: Dict[str, Tensor] = {}
         targets: Dict[str, Tensor] = {}
+        occluder_rois = None
+        if self.occluder_loss_avg != 'all' and any(k in OCCLUDER_KINDS for k in self.mask_losses):
+            occluder = self.get_targets(sampling_results, batch_gt_instances, rcnn_train_cfg,
+                                        'occluder')
+            occluder_rois = occluder_loss_rois(occluder, self.occluder_loss_avg)
         for kind, loss in self.mask_losses.items():
             logits = self.logits_of(mask_preds, kind)
             targets[kind] = self.get_targets(sampling_results, batch_gt_instances,
                                              rcnn_train_cfg, kind)
+            rois = occluder_rois if kind in OCCLUDER_KINDS else None
             if logits.size(0) == 0:  # no positive RoI: a zero loss with a graph, as mmdet
                 losses[mask_loss_name(kind)] = logits.sum()
-            else:
+            elif rois is None:
                 losses[mask_loss_name(kind)] = loss(logits, targets[kind], labels)
+            elif len(rois) == 0:  # no RoI selected: zero, with a graph, not the NaN of no mean
+                losses[mask_loss_name(kind)] = logits.sum() * 0
+            else:
+                losses[mask_loss_name(kind)] = loss(logits[rois], targets[kind][rois],
+                                                    labels[rois])
         return dict(loss_mask=losses, mask_targets=targets)
 
     @staticmethod
