@@ -65,7 +65,7 @@ def _without_mask_head(cfg: Config) -> dict:
 
 def _check_aisformer_head(head, cfg_head, width: int) -> None:
     assert set(head.mask_losses) == {'occluder', 'visible', 'amodal', 'invisible'}
-    assert head.query_embed.weight.shape == (3, width)
+    assert head.query_embed.weight.shape == (4, width)  # the authors' 4 rows
     assert head.encoder.layers[0].ffn.layers[0][0].out_features == 8 * width
     assert (cfg_head.num_convs, cfg_head.num_heads) == (1, 2)
     with torch.no_grad():
@@ -76,7 +76,7 @@ def _check_bcnet_head(head, cfg_head, width: int) -> None:
     assert set(head.mask_losses) == {'amodal', 'amodal_boundary', 'occluder',
                                      'occluder_boundary'}
     weights = {kind: loss.loss_weight for kind, loss in head.mask_losses.items()}
-    assert weights == dict(amodal=1.0, amodal_boundary=0.5, occluder=0.25, occluder_boundary=0.5)
+    assert weights == dict(amodal=1.0, amodal_boundary=1.0, occluder=0.25, occluder_boundary=1.0)
     assert len(head.convs) == len(head.occluder_convs) == 4 and head.nonlocal_after == 2
     assert head.occluder_convs[0].conv.out_channels == width
     with torch.no_grad():

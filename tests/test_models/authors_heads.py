@@ -9,7 +9,8 @@ Read in the authors' code:
   ``detectron2/modeling/roi_heads/mask_head.py``), its DETR layers in
   ``detectron2/layers/transformer.py`` (post-norm, no final norm of the encoder or the decoder,
   ``_reset_parameters`` commented out), ``position_encoding.py`` (``PositionEmbeddingLearned``:
-  50 rows and columns) and ``mlp.py``; their config defaults (``add_config.py``): ``N_LAYERS=1``, ``N_HEADS=2``.
+  50 rows and columns) and ``mlp.py``; their config defaults (``add_config.py``):
+  ``N_LAYERS=1``, ``N_HEADS=2``.
   The query embedding has 4 rows (visible, occluder, amodal, and one whose mask is not used);
   the invisible embedding is ``subtract_model(cat(amodal, visible))``; ``predictor_TR`` is built
   but not used by the forward.

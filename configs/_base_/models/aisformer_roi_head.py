@@ -11,7 +11,11 @@
 # products with the per-pixel embeddings. Its width is the AmodalMRCNN mask head's
 # `conv_out_channels` (256 for R50, 32 for the tiny model), the feed-forward width 8 times that.
 # Loss weights as in the authors' code: amodal 1, visible 1, occluder 0.25, invisible 0.25, each a
-# per-pixel sigmoid BCE; `loss_..._mask=None` switches one off. The attention modules are mmcv's
+# per-pixel sigmoid BCE; `loss_..._mask=None` switches one off. As in the authors' code, the decoder
+# has no final norm, a fourth query (no mask; with one decoder layer it changes none) is kept, and
+# the transformer keeps PyTorch's initialisation (the head's defaults `decoder_post_norm=False`,
+# `extra_query=True`, `transformer_init='pytorch'`); `occluder_loss_avg` (default 'all') chooses
+# the RoIs of the occluder loss. The attention modules are mmcv's
 # MultiheadAttention computing no attention weights, which the head does not use
 # (`attn_cfg=dict(type='MultiheadAttention')` computes them, with the same outputs).
 aisformer_roi_head = dict(

@@ -9,8 +9,9 @@
 # the occluder's mask and boundary, whose features are added to the RoI features entering the
 # occludee branch (the same layers) predicting the amodal mask and boundary. Its width is the
 # AmodalMRCNN mask head's `conv_out_channels` (256 for R50, 32 for the tiny model).
-# Loss weights as in the original BCNet code: amodal mask 1, amodal boundary 0.5, occluder mask
-# 0.25, occluder boundary 0.5, each a per-pixel sigmoid BCE; `loss_...=None` switches one off.
+# Loss weights as the effective ones of the authors' code (lkeab/BCNet, whose boundary losses are
+# two equal BCE terms times 0.5): amodal mask 1, amodal boundary 1, occluder mask 0.25, occluder
+# boundary 1, each a per-pixel sigmoid BCE; `loss_...=None` switches one off.
 bcnet_roi_head = dict(
     type='AmodalRoIHead',
     mask_head=dict(
@@ -18,6 +19,6 @@ bcnet_roi_head = dict(
         num_convs=4,
         nonlocal_after=2,
         loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
-        loss_amodal_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=0.5),
+        loss_amodal_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
         loss_occluder_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=0.25),
-        loss_occluder_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=0.5)))
+        loss_occluder_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)))

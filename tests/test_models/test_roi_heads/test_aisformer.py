@@ -92,8 +92,55 @@ class TestAISFormerMaskHead(TestCase):
         self.assertEqual(len(head.encoder.layers), 2)
         self.assertEqual(len(head.decoder.layers), 3)
         self.assertEqual(head.encoder.layers[0].self_attn.num_heads, 4)
-        self.assertEqual(head.query_embed.weight.shape, (3, 16))  # occluder, visible, amodal
+        # visible, occluder, amodal and the authors' fourth query
+        self.assertEqual(head.query_embed.weight.shape, (4, 16))
         self.assertEqual(head(torch.rand(2, CHANNELS, 14, 14)).shape, (2, 4, 28, 28))
+        self.assertEqual(_build(extra_query=False).mask_head.query_embed.weight.shape, (3, 16))
+
+    def test_fourth_query_gives_no_mask_and_enters_the_later_self_attention(self):
+        """The first decoder layer's self-attention starts from zero targets, so every query
+        reads the same value there: with one decoder layer (the authors') the fourth query does
+        not change the masks, with more it does."""
+        x = torch.rand(2, CHANNELS, 14, 14)
+        for layers in (1, 2):
+            head = _build(seed=3, num_decoder_layers=layers).mask_head.eval()
+            with torch.no_grad():
+                for layer in head.decoder.layers:  # biases as after training, not zero
+                    layer.self_attn.attn.in_proj_bias.normal_()
+                head.pixel_embed.weight.normal_()  # logits of order 1, not near zero
+                before = head(x)
+                head.query_embed.weight[3] += 1.0
+                after = head(x)
+            for k, kind in enumerate(AISFORMER_KINDS):
+                if layers == 1:  # the same up to rounding: the weights of equal values sum to 1
+                    torch.testing.assert_close(after[:, k], before[:, k], msg=kind)
+                else:
+                    self.assertFalse(torch.allclose(after[:, k], before[:, k], rtol=1e-3,
+                                                    atol=1e-3), kind)
+
+    def test_decoder_without_final_norm_unless_asked(self):
+        self.assertIsInstance(_build().mask_head.decoder.post_norm, torch.nn.Identity)
+        self.assertIsInstance(_build(decoder_post_norm=True).mask_head.decoder.post_norm,
+                              torch.nn.LayerNorm)
+
+    def test_transformer_keeps_pytorch_init_unless_xavier(self):
+        """init_weights leaves the transformer as PyTorch built it (the authors' code), or
+        re-initialises its weight matrices with Xavier; the MLPs are Xavier either way."""
+        for init, changed in (('pytorch', False), ('xavier', True)):
+            torch.manual_seed(0)
+            head = AISFormerMaskHead(in_channels=CHANNELS, conv_out_channels=16,
+                                     feedforward_channels=32, transformer_init=init)
+            built = {k: v.clone() for k, v in head.state_dict().items()}
+            torch.manual_seed(1)
+            head.init_weights()
+            for name, value in head.state_dict().items():
+                if name.startswith(('encoder.', 'decoder.')) and value.dim() > 1:
+                    self.assertEqual(not torch.equal(value, built[name]), changed, (init, name))
+            # the MLPs' weights are re-drawn in both cases
+            self.assertFalse(torch.equal(head.mask_embed.layers[0].weight,
+                                         built['mask_embed.layers.0.weight']))
+        with self.assertRaisesRegex(ValueError, 'transformer_init'):
+            AISFormerMaskHead(in_channels=4, conv_out_channels=8, transformer_init='detr')
 
 
 class TestAISFormerLosses(TestCase):

@@ -21,8 +21,8 @@ from ..occluder_heads import (PREDICTED_FIELDS, ROI_KEYS, TRAIN_CFG,
 
 MASK_LOSSES = {'loss_amodal_mask', 'loss_amodal_boundary', 'loss_occluder_mask',
                'loss_occluder_boundary'}
-# the weights of the authors' code
-LOSS_WEIGHTS = dict(amodal=1.0, amodal_boundary=0.5, occluder=0.25, occluder_boundary=0.5)
+# the effective weights of the authors' code (lkeab/BCNet)
+LOSS_WEIGHTS = dict(amodal=1.0, amodal_boundary=1.0, occluder=0.25, occluder_boundary=1.0)
 LOSS_KEYS = dict(amodal='loss_mask', amodal_boundary='loss_amodal_boundary',
                  occluder='loss_occluder_mask', occluder_boundary='loss_occluder_boundary')
 

@@ -20,7 +20,7 @@ HEADS = {
                               feedforward_channels=32, dropout=0.0),
 }
 # per head, its occluder losses and their weights (the defaults)
-OCCLUDER_LOSSES = {'BCNetMaskHead': dict(occluder=0.25, occluder_boundary=0.5),
+OCCLUDER_LOSSES = {'BCNetMaskHead': dict(occluder=0.25, occluder_boundary=1.0),
                    'AISFormerMaskHead': dict(occluder=0.25)}
 
 

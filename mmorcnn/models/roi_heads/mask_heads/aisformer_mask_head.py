@@ -7,9 +7,10 @@ per-pixel embeddings (paper 3.2-3.5):
 1. feature encoding: the RoI features pass a 3x3 convolution and a 2x2 deconvolution (short-range
    features, 28 x 28) and then a transformer encoder (long-range features); the per-pixel
    embeddings are a 1x1 convolution of LayerNorm(short-range + long-range);
-2. mask transformer decoding: a transformer decoder turns three learnable queries, occluder,
-   visible and amodal, into their mask embeddings (through an MLP) by attending to the encoded
-   RoI;
+2. mask transformer decoding: a transformer decoder turns learnable queries, visible,
+   occluder and amodal (and, in the authors' code, a fourth that gives no mask but takes part in
+   the decoder's self-attention from its second layer on), into their mask embeddings (through
+   an MLP) by attending to the encoded RoI;
 3. invisible mask embedding: an MLP of the concatenated amodal and visible embeddings;
 4. mask predicting: occluder, visible, amodal and invisible logits = embedding . pixel embedding,
    each with a per-pixel sigmoid BCE loss.
@@ -35,6 +36,9 @@ from .mask_losses import MaskLossesMixin, mask_bce, mask_loss_name
 
 #: The kinds of masks the head predicts, in the order of its output channels.
 AISFORMER_KINDS = ('occluder', 'visible', 'amodal', 'invisible')
+#: The kinds of the rows of the query embedding, in the authors' order (a fourth row, if any,
+#: gives no mask).
+QUERIES = ('visible', 'occluder', 'amodal')
 
 
 @MODELS.register_module()
@@ -62,6 +66,17 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
             authors' code's).
         dropout (float): Dropout of attention, residual branches and feed-forward networks.
             Defaults to 0.1.
+        decoder_post_norm (bool): End the decoder with a LayerNorm, as mmdet's DETR decoder does.
+            Defaults to False (the authors' decoder has no final norm).
+        extra_query (bool): Add the authors' fourth query to the visible, occluder and amodal
+            ones: it gives no mask but takes part in the decoder's self-attention. The first
+            decoder layer starts from zero targets, where every query reads the same value, so
+            with one decoder layer (the authors') the masks do not depend on it; with more they
+            do. Defaults to True (the authors' code, whose checkpoints have 4 rows).
+        transformer_init (str): ``'pytorch'``: the transformer's layers keep PyTorch's default
+            initialisation, as in the authors' code (their Xavier re-initialisation is commented
+            out); ``'xavier'``: Xavier-uniform for every weight matrix of the encoder and the
+            decoder (DETR's). Defaults to ``'pytorch'``.
         occluder_loss_avg (str): Which positive RoIs the occluder loss averages over:
             ``'all'``, ``'nonempty'`` (those with a non-empty occluder target) or
             ``'nonempty_and_first'`` (as the authors' code;
@@ -90,6 +105,9 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
                  num_decoder_layers: int = 1,
                  feedforward_channels: Optional[int] = None,
                  dropout: float = 0.1,
+                 decoder_post_norm: bool = False,
+                 extra_query: bool = True,
+                 transformer_init: str = 'pytorch',
                  occluder_loss_avg: str = 'all',
                  attn_cfg: ConfigType = dict(type='MultiheadAttentionWithoutWeights'),
                  loss_mask: OptConfigType = mask_bce(1.0),
@@ -111,6 +129,10 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
         self._init_mask_losses(dict(occluder=loss_occluder_mask, visible=loss_visible_mask,
                                     amodal=loss_mask, invisible=loss_invisible_mask),
                                occluder_loss_avg)
+        if transformer_init not in ('pytorch', 'xavier'):
+            raise ValueError(f"transformer_init must be 'pytorch' or 'xavier', got "
+                             f'{transformer_init!r}')
+        self.transformer_init = transformer_init
 
         dims = conv_out_channels
         if dims % 2:
@@ -127,12 +149,14 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
         self.encoder = RoITransformerEncoder(
             num_layers=num_encoder_layers,
             layer_cfg=dict(self_attn_cfg=dict(attention), ffn_cfg=dict(ffn)))
-        # 3.3: the occluder, visible and amodal queries
-        self.query_embed = nn.Embedding(3, dims)
+        # 3.3: the visible, occluder and amodal queries (rows in the authors' order), and their
+        # fourth
+        self.query_embed = nn.Embedding(len(QUERIES) + int(extra_query), dims)
         self.decoder = RoITransformerDecoder(
             num_layers=num_decoder_layers,
             layer_cfg=dict(self_attn_cfg=dict(attention), cross_attn_cfg=dict(attention),
                            ffn_cfg=dict(ffn)),
+            post_norm_cfg=dict(type='LN') if decoder_post_norm else None,
             return_intermediate=False)
         self.mask_embed = MLP(dims, dims, dims, 3)
         # 3.4: the invisible embedding from [amodal, visible]
@@ -141,11 +165,15 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
         self.pixel_embed = nn.Conv2d(dims, dims, 1)
 
     def init_weights(self) -> None:
-        """FCNMaskHead's initialisation of the convolutions and the deconvolution; Xavier for the
-        transformer and the MLPs (as DETR and the authors' code); near-zero pixel embeddings, so
-        that every mask starts at probability 0.5 (the authors' code)."""
+        """As the authors' code: FCNMaskHead's (Kaiming) initialisation of the convolution and
+        the deconvolution; Xavier-uniform weights of the MLPs; near-zero pixel embeddings, so
+        that every mask starts at probability 0.5; the transformer as ``transformer_init`` says
+        (PyTorch's default initialisation unless ``'xavier'``)."""
         super().init_weights()
-        for module in (self.encoder, self.decoder, self.mask_embed, self.invisible_embed):
+        modules = [self.mask_embed, self.invisible_embed]
+        if self.transformer_init == 'xavier':
+            modules += [self.encoder, self.decoder]
+        for module in modules:
             for param in module.parameters():
                 if param.dim() > 1:
                     nn.init.xavier_uniform_(param)
@@ -171,11 +199,12 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
         long_range = self.encoder(
             query=short_range.flatten(2).transpose(1, 2), query_pos=pos, key_padding_mask=None)
 
-        queries = self.query_embed.weight[None].expand(num, -1, -1)  # (N, 3, C)
+        queries = self.query_embed.weight[None].expand(num, -1, -1)  # (N, 3 or 4, C)
         decoded = self.decoder(
             query=torch.zeros_like(queries), key=long_range, value=long_range,
             query_pos=queries, key_pos=pos, key_padding_mask=None)[-1]
-        occluder, visible, amodal = self.mask_embed(decoded).unbind(1)
+        # the fourth query's embedding, if any, gives no mask
+        visible, occluder, amodal = self.mask_embed(decoded[:, :len(QUERIES)]).unbind(1)
         invisible = self.invisible_embed(torch.cat([amodal, visible], dim=1))
         embeds = torch.stack([occluder, visible, amodal, invisible], dim=1)  # (N, 4, C)
 

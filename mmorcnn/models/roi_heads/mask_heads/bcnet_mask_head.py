@@ -63,8 +63,9 @@ class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
             Defaults to a per-pixel sigmoid BCE of weight 1.
         loss_amodal_boundary, loss_occluder_mask, loss_occluder_boundary (dict, optional):
             Config of the loss of each other output, ``None`` to switch it off. Defaults to
-            per-pixel sigmoid BCE with the weights of the authors' code: amodal boundary 0.5,
-            occluder mask 0.25, occluder boundary 0.5.
+            per-pixel sigmoid BCE with the effective weights of the authors' code (lkeab/BCNet):
+            amodal boundary 1, occluder mask 0.25, occluder boundary 1 (each boundary loss
+            there is the sum of two equal BCE terms times 0.5).
         occluder_loss_avg (str): Which positive RoIs the occluder mask and occluder boundary
             losses average over: ``'all'``, ``'nonempty'`` (those with a non-empty occluder
             target) or ``'nonempty_and_first'`` (as the authors' code;
@@ -79,9 +80,9 @@ class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
                  num_convs: int = 4,
                  nonlocal_after: Optional[int] = 2,
                  loss_mask: OptConfigType = mask_bce(1.0),
-                 loss_amodal_boundary: OptConfigType = mask_bce(0.5),
+                 loss_amodal_boundary: OptConfigType = mask_bce(1.0),
                  loss_occluder_mask: OptConfigType = mask_bce(0.25),
-                 loss_occluder_boundary: OptConfigType = mask_bce(0.5),
+                 loss_occluder_boundary: OptConfigType = mask_bce(1.0),
                  occluder_loss_avg: str = 'all',
                  **kwargs) -> None:
         super().__init__(num_convs=num_convs, **kwargs)
@@ -105,12 +106,14 @@ class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
                        norm_cfg=self.norm_cfg) for i in range(num_convs)
         ])
         # The paper's graph convolution: a non-local operator (softmax of scaled dot products
-        # between the RoI's pixels), its output normalised by a BatchNorm that starts at zero.
+        # between the RoI's pixels), its output normalised by a BatchNorm that starts at zero
+        # (eps 1e-4 as the authors'; their query, key and value projections have no bias, mmcv's
+        # have one).
         def nonlocal_block() -> Optional[nn.Module]:
             if nonlocal_after is None:
                 return None
             return NonLocal2d(channels, reduction=1, use_scale=True,
-                              norm_cfg=dict(type='BN'), mode='embedded_gaussian')
+                              norm_cfg=dict(type='BN', eps=1e-4), mode='embedded_gaussian')
 
         self.occluder_nonlocal = nonlocal_block()
         self.occludee_nonlocal = nonlocal_block()
