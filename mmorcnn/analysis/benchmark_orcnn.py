@@ -177,10 +177,10 @@ def keep_freed_memory() -> bool:
     """Make glibc's malloc keep freed memory for reuse in this process.
 
     By default glibc maps every buffer above 32 MiB afresh and returns it to the system when it
-    is freed, so each inference of an R50-FPN at 800 x 1088 faults in about 1.7 GB of new pages
-    (about a quarter of its CPU time is spent in the kernel, and that share varies from run to
-    run). Without fresh maps and without trimming the heap, the buffers of one run are reused by
-    the next: both models run faster and their times vary less, so a small difference between
+    is freed, so each inference faults in its large buffers page by page again, in the kernel,
+    for a share of the CPU time that varies from run to run (docs/benchmarks.md has the
+    figures). Without fresh maps and without trimming the heap, the buffers of one run are reused
+    by the next: both models run faster and their times vary less, so a small difference between
     them is measurable. The same settings can be given to any process from outside:
     ``GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647``.
 
