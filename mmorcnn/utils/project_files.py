@@ -1,12 +1,14 @@
-"""Where the project's ``tools/`` and ``configs/`` are: in a source checkout next to the package,
-in an installed package in ``mmorcnn/.mim/`` (where mim finds them, see ``setup.py``)."""
+"""Where the project's ``configs/`` are, for the tools whose default is one of them: in a source
+checkout next to the package, in an installed package in ``mmorcnn/.mim/`` (where mim finds them,
+see ``setup.py``). The package runs no script file: training and testing are
+:mod:`mmorcnn.engine.train` and :mod:`mmorcnn.engine.test`."""
 import os.path as osp
 
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def project_path(*parts: str) -> str:
-    """The path of a project file, e.g. ``project_path('tools', 'train.py')``.
+    """The path of a project file, e.g. ``project_path('configs', 'orcnn', 'orcnn_r18_fpn_tiny_synthetic.py')``.
 
     The source checkout holding this package comes first (a ``setup.py`` beside ``mmorcnn/``),
     then the copies an installation placed in ``mmorcnn/.mim/``.
