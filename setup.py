@@ -138,6 +138,7 @@ setup(
     extras_require={
         'tests': parse_requirements('requirements/tests.txt'),
         'mim': parse_requirements('requirements/mminstall.txt'),
+        'deploy': parse_requirements('requirements/deploy.txt'),
     },
     zip_safe=False,
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create (or reuse) the project's virtual environment with the verified stack:
 #   torch 2.13.0 (CPU), mmcv 2.1.0 built from source with its C++ ops, mmengine 0.10.7,
-#   mmdet 3.3.0, pycocotools, numpy, openmim, 77 <= setuptools < 81 (still ships pkg_resources).
+#   mmdet 3.3.0, pycocotools, numpy, openmim, 77 <= setuptools < 81 (still ships pkg_resources),
+#   and the deploy extra (onnx, onnxruntime: ONNX export and inference, docs/deployment.md).
 #
 # The mmcv build takes about 9 minutes on 2 cores, so the built wheel is kept in a per-machine
 # cache folder (MMORCNN_WHEEL_CACHE, default ~/.cache/mmorcnn/wheels) and reused by every clone.
@@ -72,8 +73,9 @@ else
 fi
 $PIP install -q "$MMCV_DIR"/mmcv-"$MMCV_VERSION"-*.whl
 
-log "mmdet, mmorcnn (editable) and the test tools"
-$PIP install -q -r "$HERE/requirements.txt" -r "$HERE/requirements/tests.txt"
+log "mmdet, mmorcnn (editable), the test tools and the deploy extra (onnx, onnxruntime)"
+$PIP install -q -r "$HERE/requirements.txt" -r "$HERE/requirements/tests.txt" \
+  -r "$HERE/requirements/deploy.txt"
 $PIP install -q --no-build-isolation --no-deps -e "$HERE"
 $PIP install -q "$SETUPTOOLS_SPEC"
 
@@ -81,8 +83,10 @@ $PIP install -q "$SETUPTOOLS_SPEC"
 import mmcv, mmdet, mmengine, torch, pkg_resources  # noqa: F401
 from mmcv.ops import RoIAlign, nms  # noqa: F401  fails when mmcv was built without ops
 import mmorcnn  # noqa: F401
+import onnx, onnxruntime  # noqa: F401,E401  the deploy extra
 print(f'[setup_env] torch {torch.__version__}, mmcv {mmcv.__version__} (with ops), '
-      f'mmengine {mmengine.__version__}, mmdet {mmdet.__version__}')
+      f'mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, onnx {onnx.__version__}, '
+      f'onnxruntime {onnxruntime.__version__}')
 EOF
 touch "$STAMP"
 log "environment ready in $VENV"

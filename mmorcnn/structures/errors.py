@@ -93,3 +93,18 @@ class AmodalResultsError(FileItemError):
     """
     FIELDS = ('results_file', 'index', 'image_id')
     ID_NAMES = ('entry', 'image')
+
+
+class ExportError(AmodalError):
+    """A model that cannot be exported to ONNX: the message names the config and the part of
+    the model (head, operator, setting) the export has no ONNX form for."""
+
+
+class OnnxModelError(AmodalError):
+    """An ONNX file that is not the export of the model it is used for: the message names the
+    file and what does not match (inputs, outputs, classes)."""
+
+
+class ImageChannelError(AmodalError):
+    """An image whose number of channels is not the three a model reads: the message names the
+    image and its shape."""
