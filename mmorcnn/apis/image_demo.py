@@ -33,9 +33,12 @@ from mmorcnn.structures.mask_kinds import MASK_KINDS
 from mmorcnn.structures.mask_utils import rle_area, rle_to_mask
 from mmorcnn.visualization import contact_sheet
 from .amodal_inferencer import AmodalInferencer
+from .onnx_inferencer import OnnxAmodalInferencer
 
 #: Images run through the model at a time (their data samples are held until drawn).
 CHUNK = 8
+#: The inference backends: the PyTorch model, or its ONNX export in ONNX Runtime.
+BACKENDS = ('pytorch', 'onnxruntime')
 
 
 def list_images(path: str, limit=None) -> list:
@@ -95,7 +98,7 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
                    score_thr: float = 0.5, batch_size: int = 1, limit: Optional[int] = None,
                    sheet_cols: int = 2, palette: str = 'none',
                    occlusion_arrows: bool = False,
-                   allow_partial_checkpoint: bool = False) -> str:
+                   allow_partial_checkpoint: bool = False, backend: str = 'pytorch') -> str:
     """Run the model on ``image`` (a file or a folder, the first ``limit`` images by name) and
     write the overlays, the contact sheet and the JSON predictions under ``out_dir`` (see the
     module docstring).
@@ -103,7 +106,8 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
     Args:
         image (str): An image file or a folder of images.
         config (str): The model config.
-        checkpoint (str): The checkpoint.
+        checkpoint (str): The checkpoint; with ``backend='onnxruntime'`` the ONNX file exported
+            from it (``tools/deployment/export_onnx.py``).
         out_dir (str): Where ``vis/``, ``preds/`` and ``contact_sheet.png`` go.
         ann_file (str, optional): Ground truth in the canonical format, drawn left of the
             prediction for the images it lists (matched by file name).
@@ -116,14 +120,26 @@ def run_image_demo(image: str, config: str, checkpoint: str, out_dir: str = 'out
         occlusion_arrows (bool): Draw an arrow from each occluder to each instance it hides.
         allow_partial_checkpoint (bool): Run with a checkpoint that lacks weights of the model
             (they keep their random initialisation); without it such a checkpoint is refused.
+            PyTorch only.
+        backend (str): ``'pytorch'`` (:class:`AmodalInferencer`) or ``'onnxruntime'``
+            (:class:`OnnxAmodalInferencer`: the same predictions from the exported model).
 
     Returns:
         str: The summary of what was predicted and written.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f'backend {backend!r}: one of {", ".join(BACKENDS)}')
+    if backend == 'onnxruntime' and allow_partial_checkpoint:
+        raise ValueError('allow_partial_checkpoint is for PyTorch checkpoints; an ONNX file '
+                         'has every weight of its export')
     images = list_images(image, limit)
-    inferencer = AmodalInferencer(config, checkpoint, device=device,
-                                  palette=palette, show_progress=False,
-                                  allow_partial_checkpoint=allow_partial_checkpoint)
+    if backend == 'onnxruntime':
+        inferencer = OnnxAmodalInferencer(config, checkpoint, device=device, palette=palette,
+                                          show_progress=False)
+    else:
+        inferencer = AmodalInferencer(config, checkpoint, device=device,
+                                      palette=palette, show_progress=False,
+                                      allow_partial_checkpoint=allow_partial_checkpoint)
     visualizer = inferencer.visualizer
     visualizer.draw_occlusion_arrows = occlusion_arrows
     ground_truth = {}

@@ -256,6 +256,7 @@ def export_onnx(config: Union[str, Config], checkpoint: str, out: str,
     with torch.no_grad(), warnings.catch_warnings():
         # the trace's notes on sizes read as Python numbers and on the deprecated exporter
         warnings.simplefilter('ignore')
+        outputs = graph(image)
         torch.onnx.export(graph, (image,), out, dynamo=False, opset_version=opset,
                           input_names=[INPUT_NAME], output_names=graph.output_names,
                           dynamic_axes=dynamic_axes, do_constant_folding=True)
@@ -269,6 +270,11 @@ def export_onnx(config: Union[str, Config], checkpoint: str, out: str,
         'mmorcnn.config': osp.basename(getattr(cfg, 'filename', None) or ''),
         'mmorcnn.version': __version__,
     }
+    for value, output in zip(proto.graph.output, outputs):
+        # the sizes the trace leaves symbolic but the model fixes (4 coordinates, the mask
+        # head's resolution)
+        for dim, size in list(zip(value.type.tensor_type.shape.dim, output.shape))[1:]:
+            dim.dim_value = int(size)
     onnx.helper.set_model_props(proto, metadata)
     proto.producer_name = 'mmorcnn'
     proto.producer_version = __version__

@@ -18,8 +18,8 @@ arithmetic:
   tensor operations, with :func:`~mmorcnn.deployment.onnx_ops.nms` as ONNX
   ``NonMaxSuppression``;
 * the multi-level RoI feature extraction: mmdet's ``SingleRoIExtractor`` skips levels without
-  RoIs by a Python branch; here every level's RoIs are gathered by ``nonzero`` (an empty set
-  costs nothing), with :func:`~mmorcnn.deployment.onnx_ops.roi_align` as ONNX ``RoiAlign``.
+  RoIs by a Python branch; here every level's RoIs are gathered by ``nonzero`` and their
+  features scattered back (an empty level costs nothing), with :func:`~mmorcnn.deployment.onnx_ops.roi_align` as ONNX ``RoiAlign``.
 
 What mmdet's inference does beyond this graph stays in Python (the ONNX Runtime inferencer,
 :mod:`mmorcnn.apis.onnx_inferencer`): the test pipeline's loading and resizing, the paste of the
@@ -266,6 +266,11 @@ def roi_features(extractor: nn.Module, feats: Tuple[Tensor], rois: Tensor,
     roi_feats = feats[0].new_zeros(rois.shape[0], extractor.out_channels, *layer.output_size)
     for level, (feat, layer) in enumerate(zip(feats[:num_levels], extractor.roi_layers)):
         inds = (level_ids == level).nonzero().reshape(-1)
-        roi_feats[inds] = roi_align(feat, rois[inds], layer.output_size, layer.spatial_scale,
-                                    layer.sampling_ratio, layer.aligned)
+        level_feats = roi_align(feat, rois[inds], layer.output_size, layer.spatial_scale,
+                                layer.sampling_ratio, layer.aligned)
+        # a scatter of whole rows (ONNX ScatterElements), which takes an empty level; the
+        # index assignment roi_feats[inds] = ... exports to a ScatterND whose reshape fails
+        # on one
+        roi_feats = roi_feats.scatter(
+            0, inds.view(-1, 1, 1, 1).expand_as(level_feats), level_feats)
     return roi_feats

@@ -3,6 +3,11 @@ JSON predictions.
 
     python tools/demo/image_demo.py IMAGE CONFIG CHECKPOINT [--out-dir outputs] [--limit N] \\
         [--ann-file GT.json] [--score-thr 0.5]
+    python tools/demo/image_demo.py IMAGE CONFIG MODEL.onnx --backend onnxruntime [...]
+
+With ``--backend onnxruntime`` the model is the ONNX file exported from the checkpoint
+(tools/deployment/export_onnx.py, docs/deployment.md), run by ONNX Runtime; every other option
+and every file written are the same.
 
 IMAGE is an image file or a folder of images. For each image, ``OUT_DIR/vis/<name>`` is the
 overlay (amodal masks in class colours, their invisible part highlighted in white, each
@@ -21,7 +26,7 @@ Only predictions with a score above ``--score-thr`` are drawn (the JSON keeps al
 import argparse
 import sys
 
-from mmorcnn.apis.image_demo import run_image_demo
+from mmorcnn.apis.image_demo import BACKENDS, run_image_demo
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,7 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         'JSON predictions')
     parser.add_argument('image', help='an image file or a folder of images')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file (--backend onnxruntime: the exported ONNX file)')
     parser.add_argument('--out-dir', default='outputs',
                         help='where vis/, preds/ and contact_sheet.png go (default: outputs)')
     parser.add_argument('--ann-file',
@@ -55,7 +61,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--occlusion-arrows', action='store_true',
                         help='draw an arrow from each occluder to each instance it hides (the '
                         'depths are always written)')
+    parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                        help='pytorch (default) or onnxruntime: the ONNX export of the '
+                        'checkpoint, given as CHECKPOINT, run by ONNX Runtime')
     args = parser.parse_args(argv)
+    if args.backend == 'onnxruntime' and args.allow_partial_checkpoint:
+        parser.error('--allow-partial-checkpoint is for PyTorch checkpoints; an ONNX file has '
+                     'every weight of its export')
     if args.limit is not None and args.limit < 1:
         parser.error('--limit must be >= 1')
     if args.sheet_cols < 1:
@@ -70,7 +82,8 @@ def main(argv=None) -> int:
                          batch_size=args.batch_size, limit=args.limit,
                          sheet_cols=args.sheet_cols, palette=args.palette,
                          occlusion_arrows=args.occlusion_arrows,
-                         allow_partial_checkpoint=args.allow_partial_checkpoint))
+                         allow_partial_checkpoint=args.allow_partial_checkpoint,
+                         backend=args.backend))
     return 0
 
 
