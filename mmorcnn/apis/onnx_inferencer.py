@@ -32,7 +32,7 @@ from torch import nn
 from mmdet.registry import MODELS
 from mmorcnn.apis.rle_masks import chunk_size
 from mmorcnn.deployment.export import (FORMAT_VERSION, expected_outputs, export_problems,
-                                       mask_heads)
+                                       mask_kinds)
 from mmorcnn.deployment.onnx_graph import INPUT_NAME
 from mmorcnn.models.roi_heads.mask_heads import mask_paste_windows, paste_masks
 from mmorcnn.models.roi_heads.occlusion_roi_head import add_occlusion_order
@@ -105,7 +105,7 @@ class OnnxAmodalDetector(nn.Module):
         if problems:
             raise OnnxModelError(f'{onnx_file}: its config {getattr(cfg, "filename", "")} has no '
                                  'ONNX form: ' + '; '.join(problems))
-        self.kinds = [kind for kind, _ in mask_heads(model.roi_head)]
+        self.kinds = mask_kinds(model.roi_head)
         self.num_classes = model.roi_head.bbox_head.num_classes
         self.with_occlusion_order = bool(getattr(model.roi_head, 'with_occlusion_order', False))
         self.test_cfg = model.test_cfg

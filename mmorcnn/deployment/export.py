@@ -45,7 +45,9 @@ from mmdet.models.task_modules.prior_generators import AnchorGenerator
 from mmdet.registry import MODELS
 from mmorcnn.engine.checkpoint_fit import check_checkpoint_fits
 from mmorcnn.engine.runner import CheckpointReadError
-from mmorcnn.models.roi_heads.mask_heads import OcclusionMaskHead
+from mmorcnn.models.roi_heads.amodal_roi_head import AmodalRoIHead
+from mmorcnn.models.roi_heads.mask_heads import (AISFormerMaskHead, BCNetMaskHead,
+                                                 OcclusionMaskHead)
 from mmorcnn.models.roi_heads.occlusion_roi_head import OcclusionRoIHead
 from mmorcnn.structures.errors import ExportError
 from mmorcnn.utils.checkpoint import checkpoint_problem, setup_checkpoint_loading
@@ -75,10 +77,11 @@ def export_problems(model: torch.nn.Module) -> List[str]:
 
     The graph knows mmdet's two-stage detector with ``DetDataPreprocessor`` (no batch
     augmentation), ``RPNHead`` (sigmoid scores, ``AnchorGenerator``, ``DeltaXYWHBBoxCoder``),
-    ``StandardRoIHead`` or :class:`OcclusionRoIHead` with ``SingleRoIExtractor``\\ s of mmcv's
-    average ``RoIAlign``, a ``BBoxHead`` with softmax scores and ``DeltaXYWHBBoxCoder``, FCN mask
-    heads (:class:`AmodalMaskHead`, and :class:`OcclusionMaskHead` for the invisible masks) and
-    plain ``nms`` in both stages.
+    ``StandardRoIHead`` or :class:`OcclusionRoIHead` with FCN mask heads
+    (:class:`AmodalMaskHead`, and :class:`OcclusionMaskHead` for the invisible masks), or
+    :class:`AmodalRoIHead` with BCNet's or AISFormer's mask head; ``SingleRoIExtractor``\\ s of
+    mmcv's average ``RoIAlign``, a ``BBoxHead`` with softmax scores and ``DeltaXYWHBBoxCoder``
+    and plain ``nms`` in both stages.
     """
     problems = []
     if not isinstance(model, TwoStageDetector):
@@ -94,10 +97,10 @@ def export_problems(model: torch.nn.Module) -> List[str]:
         problems.append(f'rpn_head {_named(rpn)}: only mmdet\'s RPNHead with sigmoid scores, '
                         'AnchorGenerator and DeltaXYWHBBoxCoder')
     roi_head = model.roi_head
-    if type(roi_head) not in (StandardRoIHead, OcclusionRoIHead):
-        return problems + [
-            f'roi_head {_named(roi_head)} (mask head {_named(roi_head.mask_head)}): only mmdet\'s '
-            'StandardRoIHead (AmodalMRCNN) and OcclusionRoIHead (ORCNN) have an ONNX form']
+    if type(roi_head) not in (StandardRoIHead, OcclusionRoIHead, AmodalRoIHead):
+        return problems + [f'roi_head {_named(roi_head)}: only mmdet\'s StandardRoIHead '
+                           '(AmodalMRCNN), OcclusionRoIHead (ORCNN) and AmodalRoIHead (BCNet, '
+                           'AISFormer) have an ONNX form']
     if not roi_head.with_mask:
         problems.append('roi_head has no mask head')
     if roi_head.with_shared_head:
@@ -119,11 +122,21 @@ def export_problems(model: torch.nn.Module) -> List[str]:
                             'RoIAlign (pool_mode avg)')
         if getattr(roi_head, 'share_roi_extractor', False):
             break
-    for kind, head in mask_heads(roi_head):
-        if kind == 'invisible' and type(head) is not OcclusionMaskHead:
-            problems.append(f'invisible_mask_head {_named(head)}: only OcclusionMaskHead')
-        elif kind != 'invisible' and not isinstance(head, FCNMaskHead):
-            problems.append(f'{kind} mask head {_named(head)}: only FCN mask heads')
+    if type(roi_head) is AmodalRoIHead:
+        if type(roi_head.mask_head) not in (BCNetMaskHead, AISFormerMaskHead):
+            problems.append(f'mask_head {_named(roi_head.mask_head)} of AmodalRoIHead: only '
+                            'BCNetMaskHead and AISFormerMaskHead')
+    else:
+        heads = [('mask_head', roi_head.mask_head)] + [
+            (f'{kind}_mask_head', getattr(roi_head, f'{kind}_mask_head', None))
+            for kind in ('visible', 'invisible')]
+        for name, head in heads:
+            if name == 'invisible_mask_head' and head is not None and \
+                    type(head) is not OcclusionMaskHead:
+                problems.append(f'{name} {_named(head)}: only OcclusionMaskHead')
+            elif name != 'invisible_mask_head' and head is not None and \
+                    not isinstance(head, FCNMaskHead):
+                problems.append(f'{name} {_named(head)}: only FCN mask heads')
     for stage in ('rpn', 'rcnn'):
         nms_cfg = dict(model.test_cfg[stage].nms)
         unknown = set(nms_cfg) - {'type', 'iou_threshold', 'class_agnostic', 'split_thr'}
@@ -133,15 +146,13 @@ def export_problems(model: torch.nn.Module) -> List[str]:
     return problems
 
 
-def mask_heads(roi_head: torch.nn.Module) -> List[Tuple[str, torch.nn.Module]]:
-    """``(kind, head)`` of the mask outputs of an exportable RoI head: the amodal mask head,
-    then the visible and invisible heads of an :class:`OcclusionRoIHead` that has them."""
-    heads = [('amodal', roi_head.mask_head)]
-    for kind in ('visible', 'invisible'):
-        head = getattr(roi_head, f'{kind}_mask_head', None)
-        if head is not None:
-            heads.append((kind, head))
-    return heads
+def mask_kinds(roi_head: torch.nn.Module) -> List[str]:
+    """The mask kinds an exportable RoI head predicts, in output order: ``amodal``, then
+    ``visible`` and ``invisible`` (ORCNN with both heads, BCNet, AISFormer)."""
+    if hasattr(roi_head.mask_head, 'kind_logits'):
+        return ['amodal', 'visible', 'invisible']
+    return ['amodal'] + [kind for kind in ('visible', 'invisible')
+                         if getattr(roi_head, f'{kind}_mask_head', None) is not None]
 
 
 @dataclass
@@ -240,15 +251,46 @@ def export_onnx(config: Union[str, Config], checkpoint: str, out: str,
     Returns:
         ExportReport: The file, opset, inputs, outputs and metadata.
     """
-    import onnx
+    _check_opset(opset)
+    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    model, dataset_meta = load_exportable_model(cfg, checkpoint, cfg_options)
+    return export_model(model, out, dataset_meta, opset, shape or trace_shape(cfg),
+                        osp.basename(getattr(cfg, 'filename', None) or ''))
+
+
+def _check_opset(opset: int) -> None:
     if opset < MIN_OPSET:
         raise ExportError(f'opset {opset}: the export needs opset {MIN_OPSET} or later '
                           '(RoiAlign with half-pixel coordinates, as mmcv\'s aligned RoIAlign)')
-    cfg = config if isinstance(config, Config) else Config.fromfile(config)
-    model, dataset_meta = load_exportable_model(cfg, checkpoint, cfg_options)
-    heads = mask_heads(model.roi_head)
-    graph = AmodalDetectorGraph(model, heads).eval()
-    height, width = shape or trace_shape(cfg)
+
+
+def export_model(model: torch.nn.Module, out: str, dataset_meta: Optional[dict] = None,
+                 opset: int = DEFAULT_OPSET, shape: Sequence[int] = (800, 1333),
+                 config_name: str = '') -> ExportReport:
+    """Export a built detector (weights loaded) to ``out``: :func:`export_onnx` after the
+    config and checkpoint are loaded.
+
+    Args:
+        model (nn.Module): The detector; :func:`export_problems` must find none.
+        out (str): The ONNX file to write.
+        dataset_meta (dict, optional): ``classes`` and ``palette`` for the metadata.
+        opset (int): ONNX opset. Defaults to :data:`DEFAULT_OPSET`.
+        shape (Sequence[int]): (height, width) of the image traced. Defaults to 800 x 1333.
+        config_name (str): The config's name for the metadata.
+
+    Returns:
+        ExportReport: The file, opset, inputs, outputs and metadata.
+    """
+    import onnx
+    _check_opset(opset)
+    problems = export_problems(model)
+    if problems:
+        raise ExportError(f'{config_name or "the model"} cannot be exported to ONNX: '
+                          + '; '.join(problems))
+    dataset_meta = dataset_meta or {}
+    kinds = mask_kinds(model.roi_head)
+    graph = AmodalDetectorGraph(model.eval(), kinds).eval()
+    height, width = shape
     image = torch.rand(1, 3, int(height), int(width)) * 255
     dynamic_axes = {INPUT_NAME: {2: 'height', 3: 'width'}}
     dynamic_axes.update({name: {0: 'detections'} for name in graph.output_names})
@@ -257,31 +299,32 @@ def export_onnx(config: Union[str, Config], checkpoint: str, out: str,
         # the trace's notes on sizes read as Python numbers and on the deprecated exporter
         warnings.simplefilter('ignore')
         outputs = graph(image)
-        torch.onnx.export(graph, (image,), out, dynamo=False, opset_version=opset,
+        torch.onnx.export(graph, (image, ), out, dynamo=False, opset_version=opset,
                           input_names=[INPUT_NAME], output_names=graph.output_names,
                           dynamic_axes=dynamic_axes, do_constant_folding=True)
     proto = onnx.load(out)
-    metadata = {
-        'mmorcnn.format': FORMAT_VERSION,
-        'mmorcnn.classes': json.dumps(list(dataset_meta.get('classes') or [])),
-        'mmorcnn.palette': json.dumps(dataset_meta.get('palette')),
-        'mmorcnn.mask_kinds': json.dumps([kind for kind, _ in heads]),
-        'mmorcnn.num_classes': str(model.roi_head.bbox_head.num_classes),
-        'mmorcnn.config': osp.basename(getattr(cfg, 'filename', None) or ''),
-        'mmorcnn.version': __version__,
-    }
     for value, output in zip(proto.graph.output, outputs):
         # the sizes the trace leaves symbolic but the model fixes (4 coordinates, the mask
         # head's resolution)
         for dim, size in list(zip(value.type.tensor_type.shape.dim, output.shape))[1:]:
             dim.dim_value = int(size)
+    metadata = {
+        'mmorcnn.format': FORMAT_VERSION,
+        'mmorcnn.classes': json.dumps(list(dataset_meta.get('classes') or [])),
+        'mmorcnn.palette': json.dumps(dataset_meta.get('palette')),
+        'mmorcnn.mask_kinds': json.dumps(kinds),
+        'mmorcnn.num_classes': str(model.roi_head.bbox_head.num_classes),
+        'mmorcnn.config': config_name,
+        'mmorcnn.version': __version__,
+    }
     onnx.helper.set_model_props(proto, metadata)
     proto.producer_name = 'mmorcnn'
     proto.producer_version = __version__
     onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, out)
-    return ExportReport(out, next(o.version for o in proto.opset_import if o.domain in ('', 'ai.onnx')),
-                        _value_info(proto.graph.input), _value_info(proto.graph.output), metadata)
+    opset_found = next(o.version for o in proto.opset_import if o.domain in ('', 'ai.onnx'))
+    return ExportReport(out, opset_found, _value_info(proto.graph.input),
+                        _value_info(proto.graph.output), metadata)
 
 
 def expected_outputs(mask_kinds: Sequence[str]) -> List[str]:

@@ -111,21 +111,19 @@ class AmodalDetectorGraph(nn.Module):
 
     Args:
         detector (nn.Module): The built detector, weights loaded, in eval mode.
-        mask_heads (Sequence[tuple[str, nn.Module]]): ``(kind, head)`` of each mask output, in
-            output order: ``('amodal', mask_head)`` first, then ``visible`` and ``invisible``
-            where the RoI head has them. The invisible head (ORCNN's parameter-free
-            ``OcclusionMaskHead``) takes the amodal and visible logits.
+        kinds (Sequence[str]): The mask kinds of the outputs, in output order: ``amodal``,
+            then ``visible`` and ``invisible`` where the model predicts them
+            (:func:`~mmorcnn.deployment.export.mask_kinds`).
 
     Returns of :meth:`forward`:
         tuple[Tensor]: ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) int64, then per mask
         kind its (N, h, w) probabilities in the channel of each detection's label.
     """
 
-    def __init__(self, detector: nn.Module, mask_heads: Sequence[Tuple[str, nn.Module]]) -> None:
+    def __init__(self, detector: nn.Module, kinds: Sequence[str]) -> None:
         super().__init__()
         self.detector = detector
-        self.kinds = [kind for kind, _ in mask_heads]
-        self.mask_heads = nn.ModuleDict(mask_heads)
+        self.kinds = list(kinds)
         self.rpn_cfg = detector.test_cfg.rpn
         self.rcnn_cfg = detector.test_cfg.rcnn
 
@@ -226,23 +224,46 @@ class AmodalDetectorGraph(nn.Module):
 
     def mask_probs(self, feats: Tuple[Tensor], boxes: Tensor, labels: Tensor) -> List[Tensor]:
         """Per mask kind, the (N, h, w) sigmoid of each detection's logits in its label's
-        channel (the first for a class-agnostic head), as the RoI head's ``_mask_forward``."""
+        channel (the first for a class-agnostic head), as the RoI head's mask prediction.
+
+        One RoI more than the detections goes through the mask heads (its output dropped): a
+        head that flattens its features by ``reshape(n, c, -1)`` (BCNet's non-local block,
+        AISFormer's transformer) has no ONNX form for zero RoIs.
+        """
         roi_head = self.detector.roi_head
-        rois = torch.cat([boxes.new_zeros(boxes.shape[0], 1), boxes], dim=1)
-        mask_feats = roi_features(roi_head.mask_roi_extractor, feats, rois)
-        logits: Dict[str, Tensor] = {}
-        for kind, head in self.mask_heads.items():
-            if kind == 'invisible':
-                logits[kind] = head(logits['amodal'], logits['visible'])
-            else:
-                logits[kind] = head(mask_feats)
-        rows = torch.arange(boxes.shape[0], device=boxes.device)
+        num = boxes.shape[0]
+        rois = torch.cat([boxes.new_zeros(num + 1, 1),
+                          torch.cat([boxes, boxes.new_tensor([[0, 0, 1, 1]])])], dim=1)
+        logits = kind_logits(roi_head, roi_features(roi_head.mask_roi_extractor, feats, rois))
+        rows = torch.arange(num, device=boxes.device)
         probs = []
-        for kind, head in self.mask_heads.items():
-            channels = labels.new_zeros(labels.shape) if head.class_agnostic else labels
-            probs.append(logits[kind][rows, channels].sigmoid())
+        for kind in self.kinds:
+            kind_logit, class_agnostic = logits[kind]
+            channels = labels.new_zeros(labels.shape) if class_agnostic else labels
+            probs.append(kind_logit[:-1][rows, channels].sigmoid())
         return probs
 
+
+def kind_logits(roi_head: nn.Module, mask_feats: Tensor) -> Dict[str, Tuple[Tensor, bool]]:
+    """``{kind: ((n, C, h, w) logits, class-agnostic)}`` of the masks an RoI head predicts
+    from RoI features: ORCNN's amodal, visible and occlusion heads (the occlusion head takes
+    the other two's logits), mmdet's one mask head (AmodalMRCNN), or the one head of an
+    :class:`~mmorcnn.models.AmodalRoIHead` whose ``kind_logits`` splits its output (BCNet,
+    AISFormer)."""
+    mask_head = roi_head.mask_head
+    if hasattr(mask_head, 'kind_logits'):
+        agnostic = bool(getattr(mask_head, 'class_agnostic', True))
+        return {kind: (value, agnostic)
+                for kind, value in mask_head.kind_logits(mask_head(mask_feats)).items()}
+    logits = {'amodal': (mask_head(mask_feats), mask_head.class_agnostic)}
+    visible_head = getattr(roi_head, 'visible_mask_head', None)
+    if visible_head is not None:
+        logits['visible'] = (visible_head(mask_feats), visible_head.class_agnostic)
+    invisible_head = getattr(roi_head, 'invisible_mask_head', None)
+    if invisible_head is not None:
+        logits['invisible'] = (invisible_head(logits['amodal'][0], logits['visible'][0]),
+                               invisible_head.class_agnostic)
+    return logits
 
 def roi_features(extractor: nn.Module, feats: Tuple[Tensor], rois: Tensor,
                  level_ids: Optional[Tensor] = None) -> Tensor:

@@ -19,7 +19,7 @@ The layers are mmdet's DETR transformer layers (:mod:`mmorcnn.models.layers`: th
 module chosen in the config), positional encoding and MLP; targets, losses and pasting are those
 of mmdet's FCNMaskHead, applied to each kind (:class:`MaskLossesMixin`).
 """
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import ConfigDict
@@ -241,8 +241,15 @@ class AISFormerMaskHead(MaskLossesMixin, FCNMaskHead):
         Returns:
             list[:obj:`InstanceData`]: ``results_list`` with the three kinds of (N, H, W) masks.
         """
+        per_image = [self.kind_logits(preds) for preds in mask_preds]
         kinds = ('amodal', 'visible', 'invisible')
         return paste_masks([(MASK_KIND[kind].field, True) for kind in kinds],
-                           [tuple(self.logits_of(preds, kind) for preds in mask_preds)
-                            for kind in kinds],
+                           [tuple(logits[kind] for logits in per_image) for kind in kinds],
                            results_list, batch_img_metas, rcnn_test_cfg, rescale, activate_map)
+
+    @classmethod
+    def kind_logits(cls, mask_preds: Tensor) -> Dict[str, Tensor]:
+        """The (N, 1, h, w) ``amodal``, ``visible`` and ``invisible`` logits of the output of
+        :meth:`forward` (class-agnostic), as :meth:`predict_by_feat` pastes them."""
+        return {kind: cls.logits_of(mask_preds, kind) for kind in ('amodal', 'visible',
+                                                                     'invisible')}

@@ -15,7 +15,7 @@ positive RoIs; boundaries are computed from the cropped mask targets (:func:`mas
 The visible and invisible masks, which BCNet has no head for, follow from the two masks of each
 RoI: visible = amodal AND NOT occluder, invisible = amodal AND occluder.
 """
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmcv.cnn import ConvModule, NonLocal2d, build_conv_layer, build_upsample_layer
@@ -201,15 +201,18 @@ class BCNetMaskHead(MaskLossesMixin, FCNMaskHead):
         Returns:
             list[:obj:`InstanceData`]: ``results_list`` with the three kinds of (N, H, W) masks.
         """
-        amodal, visible, invisible = [], [], []
-        for preds in mask_preds:
-            preds = torch.as_tensor(preds)
-            a, o = self.logits_of(preds, 'amodal'), self.logits_of(preds, 'occluder')
-            not_o = 1 - o if activate_map else -o
-            amodal.append(a)
-            visible.append(torch.minimum(a, not_o))
-            invisible.append(torch.minimum(a, o))
-        kinds = [(MASK_KIND[kind].field, self.class_agnostic)
-                 for kind in ('amodal', 'visible', 'invisible')]
-        return paste_masks(kinds, [tuple(amodal), tuple(visible), tuple(invisible)],
+        per_image = [self.kind_logits(torch.as_tensor(preds), activate_map)
+                     for preds in mask_preds]
+        kinds = ('amodal', 'visible', 'invisible')
+        return paste_masks([(MASK_KIND[kind].field, self.class_agnostic) for kind in kinds],
+                           [tuple(logits[kind] for logits in per_image) for kind in kinds],
                            results_list, batch_img_metas, rcnn_test_cfg, rescale, activate_map)
+
+    def kind_logits(self, mask_preds: Tensor, activate_map: bool = False) -> Dict[str, Tensor]:
+        """The (N, C, h, w) ``amodal``, ``visible`` (amodal AND NOT occluder) and
+        ``invisible`` (amodal AND occluder) logits of the output of :meth:`forward` (with
+        ``activate_map``, probabilities of probabilities), as :meth:`predict_by_feat` pastes
+        them."""
+        a, o = self.logits_of(mask_preds, 'amodal'), self.logits_of(mask_preds, 'occluder')
+        not_o = 1 - o if activate_map else -o
+        return dict(amodal=a, visible=torch.minimum(a, not_o), invisible=torch.minimum(a, o))
