@@ -30,15 +30,13 @@ from mmengine.structures import InstanceData
 from torch import nn
 
 from mmdet.registry import MODELS
-from mmorcnn.apis.rle_masks import chunk_size
 from mmorcnn.deployment.export import (FORMAT_VERSION, expected_outputs, export_problems,
                                        mask_kinds)
-from mmorcnn.deployment.onnx_graph import INPUT_NAME
-from mmorcnn.models.roi_heads.mask_heads import mask_paste_windows, paste_masks
+from mmorcnn.deployment.onnx_graph import INPUT_NAME, mask_output_name
+from mmorcnn.models.mask_paste import mask_paste_windows, paste_masks
 from mmorcnn.models.roi_heads.occlusion_roi_head import add_occlusion_order
 from mmorcnn.structures.errors import ImageChannelError, OnnxModelError
 from mmorcnn.structures.mask_kinds import MASK_KIND
-from mmorcnn.structures.mask_utils import masks_to_rles
 from mmorcnn.visualization.amodal_visualizer import DEFAULT_PALETTE
 from .amodal_inferencer import DEFAULT_MAX_MASK_PIXELS, AmodalInferencer
 
@@ -87,17 +85,17 @@ class OnnxAmodalDetector(nn.Module):
         device (str, optional): ``'cpu'`` or ``'cuda[:N]'`` (:func:`providers_for`).
         num_threads (int): Threads of the CPU provider within an operator; 0 is ONNX Runtime's
             default (one per physical core). Defaults to 0.
-        max_mask_pixels (int): As :class:`AmodalInferencer`'s: images whose detections x kinds
-            x height x width exceed it are pasted a chunk of detections at a time, their masks
-            kept as compressed RLEs.
+
+    The paste follows the config's ``model.test_cfg.rcnn`` (``mask_thr_binary``, and
+    ``max_mask_pixels`` for large images, :mod:`mmorcnn.models.mask_paste`), as the PyTorch
+    model's heads do.
 
     Raises:
         OnnxModelError: The file is not an ONNX model, or not an export of the config's model.
     """
 
     def __init__(self, onnx_file: str, cfg: Config, device: Optional[str] = None,
-                 num_threads: int = 0,
-                 max_mask_pixels: int = DEFAULT_MAX_MASK_PIXELS) -> None:
+                 num_threads: int = 0) -> None:
         super().__init__()
         import onnxruntime as ort
         model = MODELS.build(cfg.model)
@@ -109,7 +107,6 @@ class OnnxAmodalDetector(nn.Module):
         self.num_classes = model.roi_head.bbox_head.num_classes
         self.with_occlusion_order = bool(getattr(model.roi_head, 'with_occlusion_order', False))
         self.test_cfg = model.test_cfg
-        self.max_mask_pixels = max_mask_pixels
         if not osp.isfile(onnx_file):
             raise OnnxModelError(f'{onnx_file}: file not found')
         options = ort.SessionOptions()
@@ -169,35 +166,17 @@ class OnnxAmodalDetector(nn.Module):
         return samples
 
     def predict(self, outputs: Dict[str, np.ndarray], img_meta: dict) -> InstanceData:
-        """The graph's outputs of one image as the RoI head's results, masks pasted at the
-        original size."""
+        """The graph's outputs of one image as the RoI head's results: boxes at the original
+        size, masks pasted there (as lists of RLEs for an image too large for
+        ``test_cfg.rcnn.max_mask_pixels``), the occlusion order."""
         results = InstanceData(bboxes=torch.from_numpy(outputs['boxes']),
                                scores=torch.from_numpy(outputs['scores']),
                                labels=torch.from_numpy(outputs['labels']))
-        kinds = [(MASK_KIND[kind].field, True) for kind in self.kinds]
-        probs = [outputs[f'{kind}_mask_probs'][:, None] for kind in self.kinds]
-        height, width = img_meta['ori_shape'][:2]
-        chunk = chunk_size(height, width, self.max_mask_pixels, len(kinds))
-        if len(results) <= chunk:
-            paste_masks(kinds, [(p, ) for p in probs], [results], [img_meta], self.test_cfg.rcnn,
-                        rescale=True, activate_map=True)
-            windows = mask_paste_windows(results)
-        else:  # as AmodalInferencer for large images: a chunk at a time, kept as RLEs
-            pasted = []
-            for start in range(0, len(results), chunk):
-                part = results[start:start + chunk].clone()
-                paste_masks(kinds, [(p[start:start + chunk], ) for p in probs], [part],
-                            [img_meta], self.test_cfg.rcnn, rescale=True, activate_map=True)
-                for field, _ in kinds:
-                    part[field] = masks_to_rles(part[field].numpy())
-                pasted.append(part)
-            results = InstanceData(
-                bboxes=torch.cat([p.bboxes for p in pasted]), scores=results.scores,
-                labels=results.labels,
-                **{field: sum((p[field] for p in pasted), []) for field, _ in kinds})
-            windows = None
+        paste_masks([(MASK_KIND[kind].field, True) for kind in self.kinds],
+                    [(outputs[mask_output_name(kind)][:, None], ) for kind in self.kinds],
+                    [results], [img_meta], self.test_cfg.rcnn, rescale=True, activate_map=True)
         if self.with_occlusion_order:
-            add_occlusion_order(results, windows)
+            add_occlusion_order(results, mask_paste_windows(results))
         return results
 
 
@@ -224,14 +203,18 @@ class OnnxAmodalInferencer(AmodalInferencer):
     def __init__(self, model: Union[str, dict], weights: str, device: Optional[str] = None,
                  scope: Optional[str] = 'mmdet', palette: str = 'none',
                  show_progress: bool = True, num_threads: int = 0,
-                 max_mask_pixels: int = DEFAULT_MAX_MASK_PIXELS) -> None:
+                 max_mask_pixels: Optional[int] = DEFAULT_MAX_MASK_PIXELS) -> None:
         self.num_threads = num_threads
         super().__init__(model, weights, device=device or 'cpu', scope=scope, palette=palette,
                          show_progress=show_progress, max_mask_pixels=max_mask_pixels)
 
     def _init_model(self, cfg: ConfigDict, weights: Optional[str],
                     device: str = 'cpu') -> OnnxAmodalDetector:
-        model = OnnxAmodalDetector(weights, cfg, device, self.num_threads, self.max_mask_pixels)
+        """The ONNX Runtime model of ``weights`` (the ONNX file), with
+        :attr:`max_mask_pixels` in the config's R-CNN test config, as the PyTorch model gets
+        it."""
+        self._set_max_mask_pixels(cfg.model)
+        model = OnnxAmodalDetector(weights, cfg, device, self.num_threads)
         if self.palette != 'none':
             model.dataset_meta['palette'] = self.palette
         elif model.dataset_meta.get('palette') in (None, 'random'):
@@ -251,8 +234,4 @@ class OnnxAmodalInferencer(AmodalInferencer):
                     raise ImageChannelError(f'input {index}: {problem}')
         return items
 
-    def forward(self, inputs: dict, **kwargs):
-        """The ONNX model's ``test_step`` (it pastes large images in chunks itself)."""
-        with torch.no_grad():
-            return self.model.test_step(inputs)
 

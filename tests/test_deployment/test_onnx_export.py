@@ -274,3 +274,15 @@ class TestBadInput:
             inferencer([good, np.zeros(shape, np.uint8)], out_dir=str(tmp_path),
                        no_save_pred=False)
         assert not os.listdir(tmp_path)
+
+
+def test_large_images_are_pasted_in_chunks_to_the_same_rles(trained, exported, data_root):
+    """With ``max_mask_pixels`` below one image's masks, the masks are pasted a detection at a
+    time as RLEs: the same JSON as the paste of all at once."""
+    cfg, _ = trained
+    image = osp.join(data_root, 'val', sorted(os.listdir(osp.join(data_root, 'val')))[0])
+    preds = [OnnxAmodalInferencer(cfg.copy(), exported[0], show_progress=False,
+                                  max_mask_pixels=pixels)(image)['predictions'][0]
+             for pixels in (None, 192 * 192 * 3)]
+    assert len(preds[0]['instances']) > 1
+    assert preds[0] == preds[1]
