@@ -1,4 +1,5 @@
-"""Export ORCNN or AmodalMRCNN from a config and a checkpoint into one ONNX graph.
+"""Export ORCNN, AmodalMRCNN, BCNet or AISFormer from a config and a checkpoint into one ONNX
+graph.
 
     from mmorcnn.deployment import export_onnx
     report = export_onnx('configs/orcnn/orcnn_r18_fpn_tiny_synthetic.py', 'iter_900.pth',
@@ -7,14 +8,14 @@
 
 The graph (:class:`~mmorcnn.deployment.onnx_graph.AmodalDetectorGraph`) takes the test
 pipeline's resized image (``image``, 1 x 3 x H x W float32, any H and W) and returns ``boxes``,
-``scores``, ``labels`` and, per detection, the probabilities of the amodal (and, for ORCNN, the
-visible and invisible) mask at the mask head's resolution (``amodal_mask_probs`` ...), with a
-dynamic number of detections. It is made by the TorchScript exporter of ``torch.onnx``
-(``dynamo=False``): its trace keeps the data-dependent number of boxes as ONNX operators
-(``NonZero``, ``TopK``, ``NonMaxSuppression``), which torch's ``torch.export``-based exporter would
-need to be told about part by part. The file carries what the inferencer needs besides the graph
-in its metadata (:data:`METADATA_KEYS`): the classes and palette of the checkpoint, the mask kinds
-and the number of classes.
+``scores``, ``labels`` and, per detection, the probabilities of the amodal (and, but for
+AmodalMRCNN, the visible and invisible) mask at the mask head's resolution
+(``amodal_mask_probs`` ...), with a dynamic number of detections. It is made by the TorchScript
+exporter of ``torch.onnx`` (``dynamo=False``): its trace keeps the data-dependent number of boxes
+as ONNX operators (``NonZero``, ``TopK``, ``NonMaxSuppression``), which torch's
+``torch.export``-based exporter would need to be told about part by part. The file carries what
+the inferencer needs besides the graph in its metadata (:data:`METADATA_KEYS`): the classes and
+palette of the checkpoint, the mask kinds and the number of classes.
 
 Everything that can be checked is checked before the trace (:func:`export_problems`): the model
 has only parts the graph knows (:class:`~mmorcnn.structures.errors.ExportError` otherwise), and

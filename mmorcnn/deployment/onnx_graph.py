@@ -1,12 +1,13 @@
 """The inference of an amodal two-stage detector as one traceable module, for ONNX export.
 
-:class:`AmodalDetectorGraph` wraps a built ORCNN or AmodalMRCNN (mmdet's ``TwoStageDetector``
-with an ``RPNHead`` and an :class:`~mmorcnn.models.OcclusionRoIHead` or mmdet's
-``StandardRoIHead``): an image in; boxes, scores, labels and, per detection, the probabilities of
-each kind of mask at the mask head's resolution out. Its layers are the detector's own (backbone,
-neck, RPN convolutions, box head, mask heads, called as the detector calls them); only the steps
-of mmdet's inference that ``torch.onnx`` cannot trace are written here again, with mmdet's
-arithmetic:
+:class:`AmodalDetectorGraph` wraps a built ORCNN, AmodalMRCNN, BCNet or AISFormer model
+(mmdet's ``TwoStageDetector`` with an ``RPNHead`` and an
+:class:`~mmorcnn.models.OcclusionRoIHead`, mmdet's ``StandardRoIHead`` or an
+:class:`~mmorcnn.models.AmodalRoIHead`): an image in; boxes, scores, labels and, per
+detection, the probabilities of each kind of mask at the mask head's resolution out. Its layers
+are the detector's own (backbone, neck, RPN convolutions, box head, mask heads, called as the
+detector calls them); only the steps of mmdet's inference that ``torch.onnx`` cannot trace are
+written here again, with mmdet's arithmetic:
 
 * the data preprocessor: the padding to the size divisor is computed from the traced image
   size (mmengine pads in Python, to the size of the first traced image);
@@ -19,7 +20,8 @@ arithmetic:
   ``NonMaxSuppression``;
 * the multi-level RoI feature extraction: mmdet's ``SingleRoIExtractor`` skips levels without
   RoIs by a Python branch; here every level's RoIs are gathered by ``nonzero`` and their
-  features scattered back (an empty level costs nothing), with :func:`~mmorcnn.deployment.onnx_ops.roi_align` as ONNX ``RoiAlign``.
+  features scattered back (an empty level costs nothing), with
+  :func:`~mmorcnn.deployment.onnx_ops.roi_align` as ONNX ``RoiAlign``.
 
 What mmdet's inference does beyond this graph stays in Python (the ONNX Runtime inferencer,
 :mod:`mmorcnn.apis.onnx_inferencer`): the test pipeline's loading and resizing, the paste of the
@@ -103,7 +105,7 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, nms_cfg: dict) -> T
 
 
 class AmodalDetectorGraph(nn.Module):
-    """An ORCNN or AmodalMRCNN's inference from image to per-detection mask probabilities, as
+    """An amodal detector's inference from image to per-detection mask probabilities, as
     one traceable module (see the module docstring for what it rewrites and why).
 
     Check the detector with :func:`~mmorcnn.deployment.export_problems` first; this class

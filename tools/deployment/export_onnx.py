@@ -1,4 +1,4 @@
-"""Export ORCNN or AmodalMRCNN to one ONNX graph (docs/deployment.md).
+"""Export ORCNN, AmodalMRCNN, BCNet or AISFormer to one ONNX graph (docs/deployment.md).
 
     python tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT.onnx [--opset 17]
 
