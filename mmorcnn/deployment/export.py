@@ -297,8 +297,18 @@ def export_model(model: torch.nn.Module, out: str, dataset_meta: Optional[dict] 
     dynamic_axes.update({name: {0: 'detections'} for name in graph.output_names})
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
-        # the trace's notes on sizes read as Python numbers and on the deprecated exporter
-        warnings.simplefilter('ignore')
+        # Notes of the exporter, not about the model: the trace's on values read as Python
+        # numbers (the graph rewrites the steps whose values depend on them, and the tests
+        # compare the graph's outputs with PyTorch's), the deprecation of the TorchScript
+        # exporter this export chooses (see the module docstring) and its form of advanced
+        # indexing. Every other warning stays visible.
+        warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', 'You are using the legacy TorchScript-based ONNX',
+                                DeprecationWarning)
+        warnings.filterwarnings('ignore', 'The feature will be removed', DeprecationWarning,
+                                r'torch\.onnx\.')
+        warnings.filterwarnings('ignore', 'Exporting aten::index operator of advanced indexing',
+                                UserWarning, r'torch\.onnx\.')
         outputs = graph(image)
         torch.onnx.export(graph, (image, ), out, dynamo=False, opset_version=opset,
                           input_names=[INPUT_NAME], output_names=graph.output_names,

@@ -191,16 +191,21 @@ def test_image_demo_onnxruntime_writes_the_same_json_and_overlays(trained, expor
                     assert rle_iou([o[key]], [r[key]])[0, 0] >= 0.99
 
 
-@pytest.mark.parametrize('config,kinds', [
-    (AMODAL_MRCNN, ['amodal']),
-    (BCNET, ['amodal', 'visible', 'invisible']),
-    (AISFORMER, ['amodal', 'visible', 'invisible']),
+@pytest.mark.parametrize('config,kinds,options', [
+    (AMODAL_MRCNN, ['amodal'], {}),
+    (BCNET, ['amodal', 'visible', 'invisible'], {}),
+    (AISFORMER, ['amodal', 'visible', 'invisible'], {}),
+    # with a second decoder layer the masks depend on the fourth query row, which the graph
+    # must then carry
+    (AISFORMER, ['amodal', 'visible', 'invisible'],
+     {'model.roi_head.mask_head.num_decoder_layers': 2}),
 ])
-def test_baseline_and_other_heads_export_equal_to_pytorch(config, kinds, data_root, tmp_path):
+def test_baseline_and_other_heads_export_equal_to_pytorch(config, kinds, options, data_root,
+                                                          tmp_path):
     """AmodalMRCNN (amodal masks only), BCNet and AISFormer: detections, masks and occlusion
     order equal to PyTorch's (random weights, the validation images of one batch)."""
     init_default_scope('mmdet')
-    cfg = _cfg(config, data_root, str(tmp_path))
+    cfg = _cfg(config, data_root, str(tmp_path), **options)
     torch.manual_seed(0)
     checkpoint = str(tmp_path / 'model.pth')
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), checkpoint)
@@ -208,6 +213,12 @@ def test_baseline_and_other_heads_export_equal_to_pytorch(config, kinds, data_ro
     assert [o[0] for o in report.outputs] == \
         ['boxes', 'scores', 'labels'] + [f'{kind}_mask_probs' for kind in kinds]
     model, onnx_model = _model_pair(cfg, checkpoint, report.path)
+    if config == AISFORMER:  # all rows of the query embedding, the fourth included
+        rows = model.roi_head.mask_head.query_embed.weight.detach().numpy()
+        assert rows.shape[0] == 4
+        assert any(np.array_equal(array.reshape(-1), rows.reshape(-1))
+                   for array in map(onnx.numpy_helper.to_array,
+                                    onnx.load(report.path).graph.initializer))
     data = next(iter(Runner.build_dataloader(cfg.test_dataloader)))
     with torch.no_grad():
         out = onnx_model.test_step(dict(inputs=data['inputs'],
@@ -244,8 +255,14 @@ class TestBadInput:
     def test_onnx_file_of_another_model_is_refused_by_its_outputs(self, tmp_path):
         cfg = Config.fromfile(ORCNN)
         conv = str(tmp_path / 'conv.onnx')
-        torch.onnx.export(torch.nn.Conv2d(3, 2, 1), (torch.zeros(1, 3, 8, 8), ), conv,
-                          dynamo=False, input_names=['image'], output_names=['features'])
+        weight = onnx.numpy_helper.from_array(np.ones((2, 3, 1, 1), np.float32), 'weight')
+        graph = onnx.helper.make_graph(
+            [onnx.helper.make_node('Conv', ['image', 'weight'], ['features'])], 'conv',
+            [onnx.helper.make_tensor_value_info('image', onnx.TensorProto.FLOAT,
+                                                [1, 3, 'height', 'width'])],
+            [onnx.helper.make_tensor_value_info('features', onnx.TensorProto.FLOAT, None)],
+            [weight])
+        onnx.save(onnx.helper.make_model(graph), conv)
         with pytest.raises(OnnxModelError, match=f'{conv}: outputs \\[\'features\'\\]; the '
                            'config\'s model exported has \\[\'boxes\', \'scores\''):
             OnnxAmodalInferencer(cfg, conv, show_progress=False)
