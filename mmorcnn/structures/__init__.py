@@ -1,7 +1,8 @@
 from .amodal_masks import AmodalBitmapMasks
-from .errors import (AmodalAnnotationError, AmodalError, AmodalResultsError, ExportError,
-                     FileItemError, FormatError, ImageChannelError, MaskFormatError,
-                     OnnxModelError, SoftMaskError)
+from .errors import (AmodalAnnotationError, AmodalError, AmodalResultsError,
+                     CheckpointConversionError, CheckpointKeysError, ClassMappingError,
+                     ExportError, FileItemError, FormatError, ImageChannelError, MaskFormatError,
+                     OnnxModelError, PreprocessingMismatchError, SoftMaskError)
 from .mask_kinds import MASK_KIND, MASK_KINDS, OCCLUDER_KIND, MaskKind
 from .mask_utils import (binary_masks, bbox_to_rle, check_rle, empty_rle, mask_to_rle,
                          masks_to_rles, rle_and_not, rle_area, rle_complement, rle_intersect, rle_iou, rle_to_bbox, rle_to_mask,
@@ -12,8 +13,9 @@ from .occlusion_order import (OcclusionGraph, depth_from_occluders, occluder_ids
                               rle_occlusion_overlaps)
 
 __all__ = [
-    'AmodalError', 'AmodalAnnotationError', 'AmodalResultsError', 'ExportError', 'FileItemError',
-    'ImageChannelError', 'OnnxModelError',
+    'AmodalError', 'AmodalAnnotationError', 'AmodalResultsError', 'CheckpointConversionError',
+    'CheckpointKeysError', 'ClassMappingError', 'ExportError', 'FileItemError',
+    'ImageChannelError', 'OnnxModelError', 'PreprocessingMismatchError',
     'MASK_KIND', 'MASK_KINDS', 'OCCLUDER_KIND', 'MaskKind',
     'AmodalBitmapMasks', 'FormatError', 'MaskFormatError', 'SoftMaskError', 'binary_masks',
     'bbox_to_rle', 'check_rle', 'empty_rle', 'mask_to_rle', 'masks_to_rles', 'rle_and_not',

@@ -108,3 +108,65 @@ class OnnxModelError(AmodalError):
 class ImageChannelError(AmodalError):
     """An image whose number of channels is not the three a model reads: the message names the
     image and its shape."""
+
+
+class CheckpointConversionError(AmodalError):
+    """A checkpoint that cannot be converted into the model of a config; the message names the
+    checkpoint, the config and what is wrong, and says how to proceed where there is a way."""
+
+
+class CheckpointKeysError(CheckpointConversionError):
+    """The tensors of a checkpoint do not map one to one onto the model of a config.
+
+    Every list names tensors, so a user sees at once which layers differ.
+
+    Args:
+        checkpoint (str): The source checkpoint.
+        config (str): The config whose model the checkpoint was converted for.
+        unmapped (list[str]): Source tensors no rule maps.
+        unexpected (dict): ``{source name: target name}`` of source tensors whose target name the
+            model does not have.
+        missing (list[str]): Target tensors of the model that no source tensor fills.
+        mismatched (dict): ``{target name: (source name, source shape, target shape)}`` of
+            tensors whose shapes differ.
+    """
+
+    def __init__(self, checkpoint: str, config: str, unmapped, unexpected, missing,
+                 mismatched) -> None:
+        self.checkpoint, self.config = checkpoint, config
+        self.unmapped = list(unmapped)
+        self.unexpected = dict(unexpected)
+        self.missing = list(missing)
+        self.mismatched = dict(mismatched)
+        lines = [f'{checkpoint} does not convert into the model of {config}:']
+        if self.unmapped:
+            lines.append(f'  source tensors no rule maps ({len(self.unmapped)}): '
+                         + ', '.join(self.unmapped))
+        if self.unexpected:
+            lines.append(f'  source tensors whose target the model lacks '
+                         f'({len(self.unexpected)}): '
+                         + ', '.join(f'{s} -> {d}' for s, d in self.unexpected.items()))
+        if self.missing:
+            lines.append(f'  model tensors no source tensor fills ({len(self.missing)}): '
+                         + ', '.join(self.missing))
+        if self.mismatched:
+            lines.append(f'  shapes that differ ({len(self.mismatched)}): ' + ', '.join(
+                f'{src} {tuple(s)} -> {dst} {tuple(d)}'
+                for dst, (src, s, d) in self.mismatched.items()))
+        super().__init__('\n'.join(lines))
+
+    def __reduce__(self):
+        return type(self), (self.checkpoint, self.config, self.unmapped, self.unexpected,
+                            self.missing, self.mismatched)
+
+
+class ClassMappingError(CheckpointConversionError):
+    """The classes of a checkpoint cannot be matched with the classes of a config: the counts
+    differ and no class names say which is which, or a class of the config is not among the
+    checkpoint's. The message says how to name them."""
+
+
+class PreprocessingMismatchError(CheckpointConversionError):
+    """A config whose input preprocessing differs from the one the checkpoint's backbone was
+    trained with (for Detectron2's MSRA backbones: caffe-style, BGR, Detectron2's pixel mean and
+    a standard deviation of 1); the message names each setting and its required value."""

@@ -14,11 +14,17 @@ the offending global.
 the real ``builtins.getattr`` would let a crafted checkpoint reach any attribute (and from there
 ``os.system``), so ``builtins.getattr`` is mapped to :func:`_history_buffer_getattr`, which only
 returns the statistics methods of a ``HistoryBuffer``.
+
+Pickled checkpoints that are not torch files (Detectron2's model zoo ``.pkl``: numpy arrays) are
+read by :func:`load_numpy_pickle` under the same rule: only the types such a file needs.
 """
+import codecs
 import os
 import os.path as osp
+import pickle
 import re
 import zipfile
+from collections import OrderedDict
 from typing import List, Optional
 
 import numpy as np
@@ -35,6 +41,40 @@ def _numpy_globals() -> List[object]:
         np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
         np.uint64, np.float16, np.float32, np.float64, np.str_, np.object_)]
     return [_reconstruct, scalar, np.ndarray, np.dtype] + dtype_classes
+
+
+class _NumpyUnpickler(pickle.Unpickler):
+    """An unpickler that builds only containers and numpy arrays: a pickled checkpoint (Detectron2's
+    model zoo ``.pkl``) cannot run code through it, as torch's ``weights_only`` loading does for
+    ``.pth`` files. Pickles written by numpy 1.x name ``numpy.core``, those of numpy 2
+    ``numpy._core``: both resolve to the running numpy's functions."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) == ('collections', 'OrderedDict'):
+            return OrderedDict
+        if (module, name) == ('_codecs', 'encode'):  # bytes in protocol 2 (numpy's raw data)
+            return codecs.encode
+        if module in ('numpy.core.numeric', 'numpy._core.numeric') and name == '_frombuffer':
+            try:  # protocol 5 (out-of-band buffers)
+                from numpy._core.numeric import _frombuffer
+            except ImportError:  # numpy 1.x
+                from numpy.core.numeric import _frombuffer
+            return _frombuffer
+        if module in ('numpy', 'numpy.core.multiarray', 'numpy._core.multiarray', 'numpy.dtypes'):
+            for obj in _numpy_globals():
+                if getattr(obj, '__name__', None) == name:
+                    return obj
+        raise pickle.UnpicklingError(
+            f'the pickle asks for {module}.{name}; a pickled checkpoint may hold only dicts, '
+            'lists, numbers, strings and numpy arrays (see mmorcnn.utils.checkpoint)')
+
+
+def load_numpy_pickle(filename: str) -> object:
+    """Unpickle ``filename`` (``latin1`` strings, as Python 2 pickles need) allowing nothing but
+    containers and numpy arrays: Detectron2's ``.pkl`` checkpoints, without the risk of running
+    code that a plain ``pickle.load`` of a downloaded file has."""
+    with open(filename, 'rb') as f:
+        return _NumpyUnpickler(f, encoding='latin1').load()
 
 
 def _history_buffer_getattr(obj: object, name: str) -> object:
