@@ -57,8 +57,7 @@ from mmdet.registry import MODELS
 from mmorcnn.structures.errors import (CheckpointConversionError, CheckpointKeysError,
                                        ClassMappingError, PreprocessingMismatchError)
 from mmorcnn.utils.checkpoint import load_numpy_pickle, setup_checkpoint_loading
-from .mask_rcnn_to_orcnn import CONV_LOGITS, FC_CLS, FC_REG, VISIBLE_MASK_HEAD
-from .mask_rcnn_to_orcnn import convert as copy_mask_head_to_visible
+from .mask_rcnn_to_orcnn import VISIBLE_MASK_HEAD, copy_mask_head
 
 #: The input preprocessing of Detectron2's MSRA ResNets (``MODEL.PIXEL_MEAN`` /
 #: ``MODEL.PIXEL_STD`` of Detectron2's defaults, ``INPUT.FORMAT`` BGR): mmdet's data
@@ -146,18 +145,6 @@ def _positional_rows(tensor: torch.Tensor, shape: tuple) -> torch.Tensor:
     """The rows of a learned positional embedding that the target's grid indexes: DETR's
     embedding (AISFormer's) has 50 rows, of which a 28 x 28 grid reads the first 28."""
     return tensor[:shape[0]] if len(shape) == 2 and shape[0] <= tensor.shape[0] else tensor
-
-
-#: AISFormer's query rows in the order of AISFormerMaskHead's: the authors' forward reads row 0 as
-#: the visible, 1 as the occluder, 2 as the amodal mask; row 3 gives no mask but takes part in the
-#: decoder's self-attention. The head's rows are occluder, visible, amodal, then that fourth one.
-AISFORMER_QUERY_ROWS = [1, 0, 2, 3]
-
-
-def _query_rows(tensor: torch.Tensor, shape: tuple) -> torch.Tensor:
-    """AISFormer's query embedding in the row order of the head's (:data:`AISFORMER_QUERY_ROWS`);
-    unchanged, and so refused by the shape check, for a head without the fourth row."""
-    return tensor[AISFORMER_QUERY_ROWS] if tuple(shape) == tuple(tensor.shape) else tensor
 
 
 @dataclass
@@ -262,7 +249,7 @@ AISFORMER = Detectron2Architecture(
         Rule(_DEC + 'linear2' + _LINEAR, _HEAD + 'decoder.layers.{l}.ffn.layers.1.{p}'),
         Rule(_DEC + r'norm(?P<n>[123])' + _LINEAR, _HEAD + 'decoder.layers.{l}.norms.{n}.{p}',
              {'n': -1}),
-        rename(_AIS + 'query_embed', _HEAD + 'query_embed', _query_rows),
+        rename(_AIS + 'query_embed', _HEAD + 'query_embed'),
         Rule(re.escape(_AIS) + r'mask_embed\.layers\.(?P<i>\d+)' + _LINEAR,
              _HEAD + 'mask_embed.layers.{i}.{p}'),
         Rule(re.escape(_AIS) + r'subtract_model\.layers\.(?P<i>\d+)' + _LINEAR,
@@ -520,13 +507,19 @@ def convert_state_dict(state: Dict[str, torch.Tensor],
         converted[dst] = tensor.to(target[dst].dtype)
         mapping[dst] = name
 
-    if (arch is MASK_RCNN and any(k.startswith(VISIBLE_MASK_HEAD) for k in target)
-            and all(k + 'weight' in converted for k in (FC_CLS, FC_REG, CONV_LOGITS))):
+    if arch is MASK_RCNN and any(k.startswith(VISIBLE_MASK_HEAD) for k in target):
         # ORCNN: the one Mask R-CNN mask head fills the amodal and the visible mask head
-        converted, _ = copy_mask_head_to_visible(converted, visible_head=True)
-        for dst in converted:
-            if dst.startswith(VISIBLE_MASK_HEAD):
-                mapping[dst] = mapping[_HEAD + dst[len(VISIBLE_MASK_HEAD):]]
+        copy_mask_head(converted, _HEAD, VISIBLE_MASK_HEAD)
+        for dst in [k for k in converted if k.startswith(VISIBLE_MASK_HEAD)]:
+            name = mapping[_HEAD + dst[len(VISIBLE_MASK_HEAD):]]
+            if dst not in target:
+                unexpected[name] = dst
+            elif tuple(converted[dst].shape) != tuple(target[dst].shape):
+                mismatched[dst] = (name, tuple(converted[dst].shape), tuple(target[dst].shape))
+            else:
+                mapping[dst] = name
+                continue
+            del converted[dst]
 
     zero_filled, counters, missing = [], [], []
     for dst, value in target.items():
