@@ -21,10 +21,25 @@ Read in the authors' code:
   occluder features; the non-local projections are 1x1 convolutions without bias, the blockers
   BatchNorm with eps 1e-4.
 
+- Detectron2's R-50-FPN Mask R-CNN around these heads (facebookresearch/detectron2):
+  ``detectron2/modeling/backbone/resnet.py`` (``BasicStem``: ``stem.conv1``, 7x7, no bias,
+  frozen BatchNorm ``norm``; stages ``res2``..``res5`` of ``BasicBlock`` for depth 18 or
+  ``BottleneckBlock`` for depth 50, ``shortcut`` where the channels change), ``fpn.py``
+  (``fpn_lateral{2..5}`` 1x1, ``fpn_output{2..5}`` 3x3, with bias), ``proposal_generator/rpn.py``
+  (``StandardRPNHead``: ``conv``, ``objectness_logits``, ``anchor_deltas``),
+  ``roi_heads/box_head.py`` (``FastRCNNConvFCHead``: ``fc1``, ``fc2``), ``fast_rcnn.py``
+  (``FastRCNNOutputLayers``: ``cls_score`` with the background last, ``bbox_pred``) and
+  ``mask_head.py`` (``MaskRCNNConvUpsampleHead``: ``mask_fcn1..4``, ``deconv``, ``predictor``).
+
 :data:`AISFORMER_PARAMS` and :func:`bcnet_params` give ``{Detectron2 name: shape}`` (names
 relative to the prefixes :data:`AISFORMER_PREFIX`, :data:`BCNET_PREFIX`); the modules below
-have exactly these parameters and buffers.
+have exactly these parameters and buffers. :func:`detectron2_state` puts a head with random
+weights into a whole Detectron2 state dict (:func:`rcnn_params`), :func:`save_pth` and
+:func:`save_pkl` write it as Detectron2's trainer and model zoo do, and
+:func:`authors_mask_head` builds the authors' head back from such a state dict.
 """
+import pickle
+from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -33,6 +48,8 @@ from torch import Tensor, nn
 
 AISFORMER_PREFIX = 'roi_heads.mask_head.mask_head_model.'
 BCNET_PREFIX = 'roi_heads.mask_head.'
+#: Detectron2's mask head (Mask R-CNN's, and BCNet's, which replaces it).
+MASK_PREFIX = 'roi_heads.mask_head.'
 
 
 def aisformer_params(dims: int = 256, num_classes: int = 7, ffn: int = 2048,
@@ -274,20 +291,164 @@ class AuthorsBCNet(nn.Module):
                 out('boundary_deconv_bo', 'boundary_predictor_bo', occluder))
 
 
+def _random_values(name: str, shape, gen: torch.Generator,
+                   scale: Optional[float] = None) -> Tensor:
+    """Random values for the tensor ``name``: BatchNorm variances positive, weights of more than
+    one dimension scaled by their fan-in, everything times ``scale`` if given."""
+    values = torch.randn(shape, generator=gen)
+    if name.endswith('running_var'):
+        return values.abs() + 0.5
+    if scale is not None:
+        return values * scale
+    fan_in = 1
+    for size in tuple(shape)[1:]:
+        fan_in *= size
+    return values / fan_in ** 0.5 if len(shape) > 1 else values
+
+
 def randomized(module: nn.Module, seed: int = 0, scale: Optional[float] = None) -> nn.Module:
     """``module`` with every parameter and float buffer drawn at random (BatchNorm variances
     positive), so that no layer is left at an identity or zero initialisation."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
-            if not tensor.is_floating_point():
-                continue
-            values = torch.randn(tensor.shape, generator=gen)
-            if name.endswith('running_var'):
-                values = values.abs() + 0.5
-            elif scale is not None:
-                values = values * scale
-            else:
-                values = values / max(1, tensor[0].numel()) ** 0.5 if tensor.dim() > 1 else values
-            tensor.copy_(values)
+            if tensor.is_floating_point():
+                tensor.copy_(_random_values(name, tensor.shape, gen, scale))
     return module
+
+
+def rcnn_params(depth: int = 50, stem: int = 64, fpn: int = 256, fc: int = 1024,
+                num_classes: int = 7, num_anchors: int = 3) -> Dict[str, Tuple[int, ...]]:
+    """``{name: shape}`` of Detectron2's ResNet-FPN R-CNN without its mask head: backbone
+    (``backbone.bottom_up``, frozen BatchNorm without step counter), FPN, RPN, box head and box
+    predictor. Bottleneck widths are a quarter of a stage's output, as Detectron2's R-50."""
+    params = {}
+
+    def conv(name: str, out: int, inp: int, k: int, bias: bool = True, norm: bool = False):
+        params[name + '.weight'] = (out, inp, k, k)
+        if bias:
+            params[name + '.bias'] = (out, )
+        if norm:
+            params.update({f'{name}.norm.{p}': (out, )
+                           for p in ('weight', 'bias', 'running_mean', 'running_var')})
+
+    blocks = {18: (2, 2, 2, 2), 50: (3, 4, 6, 3)}[depth]
+    expansion = 1 if depth < 50 else 4
+    conv('backbone.bottom_up.stem.conv1', stem, 3, 7, bias=False, norm=True)
+    inp, widths = stem, []
+    for stage, count in enumerate(blocks, start=2):
+        width = stem * 2**(stage - 2)
+        out = width * expansion
+        for i in range(count):
+            name = f'backbone.bottom_up.res{stage}.{i}'
+            if inp != out:
+                conv(name + '.shortcut', out, inp, 1, bias=False, norm=True)
+            convs = ([(width, inp, 3), (out, width, 3)] if expansion == 1 else
+                     [(width, inp, 1), (width, width, 3), (out, width, 1)])
+            for j, (o, c, k) in enumerate(convs, start=1):
+                conv(f'{name}.conv{j}', o, c, k, bias=False, norm=True)
+            inp = out
+        widths.append(out)
+    for level, channels in zip(range(2, 6), widths):
+        conv(f'backbone.fpn_lateral{level}', fpn, channels, 1)
+        conv(f'backbone.fpn_output{level}', fpn, fpn, 3)
+    conv('proposal_generator.rpn_head.conv', fpn, fpn, 3)
+    conv('proposal_generator.rpn_head.objectness_logits', num_anchors, fpn, 1)
+    conv('proposal_generator.rpn_head.anchor_deltas', 4 * num_anchors, fpn, 1)
+    for name, out, inp in (('box_head.fc1', fc, fpn * 7 * 7), ('box_head.fc2', fc, fc),
+                           ('box_predictor.cls_score', num_classes + 1, fc),
+                           ('box_predictor.bbox_pred', 4 * num_classes, fc)):
+        params.update({f'roi_heads.{name}.weight': (out, inp), f'roi_heads.{name}.bias': (out, )})
+    return params
+
+
+def mask_rcnn_params(inp: int = 256, dims: int = 256,
+                     num_classes: int = 7) -> Dict[str, Tuple[int, ...]]:
+    """``{name: shape}`` of ``MaskRCNNConvUpsampleHead`` (relative to :data:`MASK_PREFIX`):
+    ``mask_fcn1..4`` (3x3), ``deconv`` (2x2 transposed), ``predictor`` (1x1, one per class)."""
+    params = {}
+    for k in range(1, 5):
+        params.update({f'mask_fcn{k}.weight': (dims, inp if k == 1 else dims, 3, 3),
+                       f'mask_fcn{k}.bias': (dims, )})
+    params.update({'deconv.weight': (dims, dims, 2, 2), 'deconv.bias': (dims, ),
+                   'predictor.weight': (num_classes, dims, 1, 1),
+                   'predictor.bias': (num_classes, )})
+    return params
+
+
+def detectron2_state(arch: str, depth: int = 18, stem: int = 32, fpn: int = 64, fc: int = 256,
+                     mask_dims: int = 32, num_classes: int = 6, ffn: int = 512,
+                     seed: int = 0) -> 'OrderedDict[str, Tensor]':
+    """A Detectron2 state dict of ``arch`` (``'mask_rcnn'``, ``'bcnet'``, ``'aisformer'``) with
+    random values; the defaults are the widths of mmorcnn's tiny R-18 models (BCNet and
+    AISFormer use ``fpn`` channels in their heads, as the authors' code requires)."""
+    gen = torch.Generator().manual_seed(seed)
+    shapes = rcnn_params(depth, stem, fpn, fc, num_classes)
+    if arch == 'mask_rcnn':
+        shapes.update({MASK_PREFIX + k: v
+                       for k, v in mask_rcnn_params(fpn, mask_dims, num_classes).items()})
+    state = OrderedDict((name, _random_values(name, shape, gen)) for name, shape in shapes.items())
+    if arch == 'bcnet':
+        head, prefix = AuthorsBCNet(fpn, fpn, num_classes), BCNET_PREFIX
+    elif arch == 'aisformer':
+        head, prefix = AuthorsAISFormer(fpn, num_classes, ffn=ffn), AISFORMER_PREFIX
+    else:
+        return state
+    for name, value in randomized(head, seed).state_dict().items():
+        state[prefix + name] = value
+    return state
+
+
+def authors_mask_head(state: Dict[str, Tensor]) -> nn.Module:
+    """The authors' BCNet or AISFormer mask head (eval mode) with the weights of a Detectron2
+    state dict, its widths read from the tensors' shapes; loaded with ``strict=True``."""
+    if AISFORMER_PREFIX + 'query_embed.weight' in state:
+        prefix = AISFORMER_PREFIX
+        dims = state[prefix + 'query_embed.weight'].shape[1]
+        head = AuthorsAISFormer(dims, state[prefix + 'predictor_TR.weight'].shape[0],
+                                ffn=state[prefix + 'transformer_encoder.layers.0.linear1.weight']
+                                .shape[0])
+    else:
+        prefix = BCNET_PREFIX
+        dims, in_channels = state[prefix + 'mask_fcn1.weight'].shape[:2]
+        head = AuthorsBCNet(in_channels, dims, state[prefix + 'predictor.weight'].shape[0])
+    head.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)},
+                         strict=True)
+    return head.eval()
+
+
+def save_pth(state: Dict[str, Tensor], path: str) -> None:
+    """As Detectron2's trainer: ``{'model': state_dict, ...}`` with torch.save."""
+    torch.save({'model': state, 'iteration': 47999}, path)
+
+
+def save_pkl(state: Dict[str, Tensor], path: str, **extra) -> None:
+    """As Detectron2's model zoo: a pickle of numpy arrays under ``model``."""
+    with open(path, 'wb') as f:
+        pickle.dump(dict(model={k: v.numpy() for k, v in state.items()},
+                         __author__='Detectron2 Model Zoo', **extra), f)
+
+
+def _conv(sd, name: str, x: Tensor, padding: int = 0) -> Tensor:
+    return F.conv2d(x, sd[name + '.weight'], sd.get(name + '.bias'), padding=padding)
+
+
+def mask_rcnn_logits(sd: Dict[str, Tensor], x: Tensor) -> Tensor:
+    """``MaskRCNNConvUpsampleHead.layers`` on RoI features (N, C, 14, 14): four 3x3 conv + ReLU,
+    deconv + ReLU, predictor."""
+    for k in range(1, 5):
+        x = F.relu(_conv(sd, f'{MASK_PREFIX}mask_fcn{k}', x, padding=1))
+    x = F.conv_transpose2d(x, sd[MASK_PREFIX + 'deconv.weight'], sd[MASK_PREFIX + 'deconv.bias'],
+                           stride=2)
+    return _conv(sd, MASK_PREFIX + 'predictor', F.relu(x))
+
+
+def box_head_scores(sd: Dict[str, Tensor], x: Tensor) -> Tensor:
+    """``FastRCNNConvFCHead`` (flatten, fc1 + ReLU, fc2 + ReLU) and ``cls_score``, on RoI
+    features (N, C, 7, 7)."""
+    x = x.flatten(1)
+    for k in (1, 2):
+        x = F.relu(F.linear(x, sd[f'roi_heads.box_head.fc{k}.weight'],
+                            sd[f'roi_heads.box_head.fc{k}.bias']))
+    return F.linear(x, sd['roi_heads.box_predictor.cls_score.weight'],
+                    sd['roi_heads.box_predictor.cls_score.bias'])

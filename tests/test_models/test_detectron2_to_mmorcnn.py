@@ -1,7 +1,7 @@
 """mmorcnn.models.detectron2_to_mmorcnn (tools/model_converters/detectron2_to_mmorcnn.py) on
-Detectron2 checkpoints made from the authors' names and shapes (detectron2_models.py): the
-converted checkpoint loads with strict=True and the mask heads compute what the authors' forward
-computes with the source tensors; what does not fit is a named error naming the tensors."""
+Detectron2 checkpoints made from the authors' names and shapes (authors_heads.py): the converted
+checkpoint loads with strict=True and the mask heads compute what the authors' heads compute with
+the source tensors; what does not fit is a named error naming the tensors."""
 import os.path as osp
 import pickle
 import subprocess
@@ -18,7 +18,7 @@ from mmorcnn.models.roi_heads.mask_heads.bcnet_mask_head import BCNET_KINDS
 from mmorcnn.structures import (CheckpointConversionError, CheckpointKeysError,
                                 ClassMappingError, PreprocessingMismatchError)
 from mmorcnn.utils.checkpoint import setup_checkpoint_loading
-from . import detectron2_models as authors
+from . import authors_heads as authors
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'detectron2_to_mmorcnn.py')
@@ -60,12 +60,24 @@ def roi_features(channels: int, size: int = 14, num: int = 3, seed: int = 5) -> 
     return torch.randn(num, channels, size, size, generator=torch.Generator().manual_seed(seed))
 
 
+#: The kinds of the outputs of the authors' heads, in their order.
+AUTHORS_OUTPUTS = {'bcnet': ('amodal', 'amodal_boundary', 'occluder', 'occluder_boundary'),
+                   'aisformer': ('visible', 'occluder', 'amodal', 'invisible')}
+
+
+def authors_logits(arch: str, state: dict, x: torch.Tensor) -> dict:
+    """``{kind: logits}`` of the authors' mask head with the weights of ``state``."""
+    with torch.no_grad():
+        return dict(zip(AUTHORS_OUTPUTS[arch], authors.authors_mask_head(state)(x)))
+
+
 def assert_head_logits(head: torch.nn.Module, x: torch.Tensor, expected: dict, msg: str = ''):
     """The logits of every output of a multi-output mask head on ``x`` equal ``expected``'s."""
     with torch.no_grad():
         logits = head(x)
     for kind, value in expected.items():
-        torch.testing.assert_close(head.logits_of(logits, kind), value, msg=f'{msg} {kind}')
+        torch.testing.assert_close(head.logits_of(logits, kind), value, msg=f'{msg} {kind}',
+                                   rtol=1e-4, atol=1e-4)
 
 
 class TestMaskRcnn(TestCase):
@@ -91,6 +103,16 @@ class TestMaskRcnn(TestCase):
             torch.testing.assert_close(model.roi_head.visible_mask_head(x), expected)
             scores, _ = model.roi_head.bbox_head(roi_features(64, 7))
         torch.testing.assert_close(scores, authors.box_head_scores(state, roi_features(64, 7)))
+
+    def test_visible_mask_head_of_another_shape_is_named(self):
+        state = authors.detectron2_state('mask_rcnn')
+        model = build('orcnn', {'model.roi_head.visible_mask_head.class_agnostic': True})
+        with self.assertRaises(CheckpointKeysError) as error:
+            d2.convert_state_dict(state, model.state_dict())
+        self.assertEqual(error.exception.mismatched, {
+            f'roi_head.visible_mask_head.conv_logits.{p}':
+            (f'roi_heads.mask_head.predictor.{p}', (6, ) + shape, (1, ) + shape)
+            for p, shape in (('weight', (32, 1, 1)), ('bias', ()))})
 
     def test_model_zoo_pkl_into_amodal_mask_rcnn(self):
         state = authors.detectron2_state('mask_rcnn', seed=1)
@@ -122,7 +144,7 @@ class TestBCNet(TestCase):
         state = authors.detectron2_state('bcnet', seed=2)
         options = dict(CAFFE, **AUTHORS_WIDTH)
         x = roi_features(64)
-        expected = authors.bcnet_logits(state, x)
+        expected = authors_logits('bcnet', state, x)
         self.assertEqual(set(expected), set(BCNET_KINDS))
         for save in (authors.save_pkl, authors.save_pth):
             model = build('bcnet', options)
@@ -137,45 +159,40 @@ class TestBCNet(TestCase):
 
 
 class TestAISFormer(TestCase):
-    """The authors' AISFormer has four query rows and a decoder without a final norm; a head
-    with either difference computes another function and is refused by name."""
+    """The authors' AISFormer has four query rows and a decoder without a final norm, as
+    AISFormerMaskHead by default; a head with either difference computes another function and is
+    refused by name."""
 
     @classmethod
     def setUpClass(cls):
         cls.options = dict(CAFFE, **AUTHORS_WIDTH)
-        cls.model = build('aisformer', cls.options)
-        own = cls.model.state_dict()
-        cls.authors_structure = (own['roi_head.mask_head.query_embed.weight'].shape[0] == 4
-                                 and 'roi_head.mask_head.decoder.post_norm.weight' not in own)
         cls.state = authors.detectron2_state('aisformer', seed=6)
 
     def test_gives_the_authors_mask_logits(self):
-        if not self.authors_structure:
-            self.skipTest('AISFormerMaskHead differs from the authors\' structure (see '
-                          'test_another_structure_is_refused_by_name)')
+        model = build('aisformer', self.options)
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = osp.join(tmp, 'model_final.pth'), osp.join(tmp, 'a.pth')
             authors.save_pth(self.state, src)
             result = d2.convert_checkpoint(src, dst, config_path('aisformer'), self.options)
-            load_converted(self.model, dst)
+            load_converted(model, dst)
         self.assertEqual(result.unused, ['roi_heads.mask_head.mask_head_model.predictor_TR.weight',
                                          'roi_heads.mask_head.mask_head_model.predictor_TR.bias'])
         x = roi_features(64)
-        expected = authors.aisformer_logits(self.state, x)
+        expected = authors_logits('aisformer', self.state, x)
         self.assertEqual(set(expected), set(AISFORMER_KINDS))
-        assert_head_logits(self.model.roi_head.mask_head, x, expected)
+        assert_head_logits(model.roi_head.mask_head, x, expected)
 
     def test_another_structure_is_refused_by_name(self):
-        if self.authors_structure:
-            self.skipTest('AISFormerMaskHead has the authors\' structure')
-        with self.assertRaises(CheckpointKeysError) as error:
-            d2.convert_state_dict(self.state, self.model.state_dict())
-        own = self.model.state_dict()
-        if own['roi_head.mask_head.query_embed.weight'].shape[0] != 4:
-            self.assertIn('roi_head.mask_head.query_embed.weight', error.exception.mismatched)
-        if 'roi_head.mask_head.decoder.post_norm.weight' in own:
-            self.assertIn('roi_head.mask_head.decoder.post_norm.weight', error.exception.missing)
-        self.assertEqual((error.exception.unmapped, error.exception.unexpected), ([], {}))
+        for option, param, field in (
+                ('extra_query', 'query_embed.weight', 'mismatched'),
+                ('decoder_post_norm', 'decoder.post_norm.weight', 'missing')):
+            value = option == 'decoder_post_norm'  # the value unlike the authors'
+            model = build('aisformer',
+                          dict(self.options, **{f'model.roi_head.mask_head.{option}': value}))
+            with self.assertRaises(CheckpointKeysError, msg=option) as error:
+                d2.convert_state_dict(self.state, model.state_dict())
+            self.assertIn('roi_head.mask_head.' + param, getattr(error.exception, field), option)
+            self.assertEqual((error.exception.unmapped, error.exception.unexpected), ([], {}))
 
 
 class TestR50Names(TestCase):
@@ -194,7 +211,7 @@ class TestR50Names(TestCase):
         classes = d2.config_classes(self.cfg)
         result = d2.convert_state_dict(self.state, self.model.state_dict(), KINS2020, classes)
         self.model.load_state_dict(result.state_dict, strict=True)
-        rows = authors.class_rows(KINS2020, classes)
+        rows = [KINS2020.index(name) for name in classes]
         self.assertEqual(rows, [0, 1, 3, 4, 5, 6, 7])
         self.assertEqual(result.classes, list(zip(classes, rows)))
         fc_cls = self.state['roi_heads.box_predictor.cls_score.weight']
@@ -204,10 +221,8 @@ class TestR50Names(TestCase):
         torch.testing.assert_close(self.model.roi_head.bbox_head.fc_reg.weight,
                                    fc_reg[rows].flatten(0, 1))
         x = roi_features(256, num=2)
-        expected = authors.bcnet_logits(
-            {k: v[rows] if k.endswith(('predictor.weight', 'predictor.bias', 'predictor_bo.weight',
-                                       'predictor_bo.bias')) else v
-             for k, v in self.state.items()}, x)
+        expected = {kind: logits[:, rows]  # one output channel per class
+                    for kind, logits in authors_logits('bcnet', self.state, x).items()}
         assert_head_logits(self.model.roi_head.mask_head, x, expected)
 
     def test_other_class_count_without_names_is_refused(self):
