@@ -8,9 +8,12 @@ mmorcnn/models/detectron2_to_mmorcnn.py and docs/model_conversion.md):
 
     python tools/model_converters/detectron2_to_mmorcnn.py model_final.pth \\
         checkpoints/aisformer_r50_fpn_kins_authors.pth \\
-        --config configs/aisformer/aisformer_r50_fpn_48k_kins.py
+        --config configs/aisformer/aisformer_r50_fpn_48k_kins.py --cfg-options $CAFFE
     mim test mmorcnn configs/aisformer/aisformer_r50_fpn_48k_kins.py \\
-        --checkpoint checkpoints/aisformer_r50_fpn_kins_authors.pth
+        --checkpoint checkpoints/aisformer_r50_fpn_kins_authors.pth --cfg-options $CAFFE
+
+``$CAFFE``: the options that give a config Detectron2's caffe-style input, which the tool prints
+when the config lacks them (docs/model_conversion.md, Preprocessing).
 
 A checkpoint with other classes than the config's is converted by class name:
 ``--src-classes cyclist,pedestrian,rider,car,tram,truck,van,misc`` (aistron's KINS 2020 models).
