@@ -4,6 +4,7 @@
 # The 7 evaluated categories with the release's ids (cyclist 1, pedestrian 2, car 4, tram 5,
 # truck 6, van 7, misc 8): the 2020 files also declare rider (3), which has no instance; naming
 # the classes keeps it out of the model's labels and of the metric's categories.
+# Images at shorter side 800, longer side at most 3000 (amodal_instance.py, kins_*_pipeline).
 _base_ = './amodal_instance.py'
 
 data_root = 'data/kins/'
@@ -14,13 +15,15 @@ train_dataloader = dict(
         data_root=data_root,
         metainfo=metainfo,
         ann_file='annotations/train.json',
-        data_prefix=dict(img='training/image_2/')))
+        data_prefix=dict(img='training/image_2/'),
+        pipeline={{_base_.kins_train_pipeline}}))
 val_dataloader = dict(
     dataset=dict(
         data_root=data_root,
         metainfo=metainfo,
         ann_file='annotations/test.json',
-        data_prefix=dict(img='testing/image_2/')))
+        data_prefix=dict(img='testing/image_2/'),
+        pipeline={{_base_.kins_test_pipeline}}))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/test.json')
 test_evaluator = val_evaluator

@@ -3,7 +3,8 @@
 #   _base_ = ['../amodal_mask_rcnn/<AmodalMRCNN config>.py',
 #             '../_base_/models/aisformer_roi_head.py']
 #   model = dict(roi_head={{_base_.aisformer_roi_head}})
-# so that AISFormer and its AmodalMRCNN baseline differ only in the mask head. The RPN and the box
+# (the tiny synthetic AISFormer and its AmodalMRCNN baseline differ only in the mask head; the R50
+# configs add the authors' recipe, ../occluder_aware/). The RPN and the box
 # head learn amodal boxes as in AmodalMRCNN; the mask head is AISFormer's transformer head on the
 # same 14 x 14 RoI features: one 3x3 conv and a 2x2 deconv (28 x 28), a transformer encoder and
 # decoder of one layer each with 2 heads (the authors' configs), learnable occluder, visible and
@@ -37,3 +38,9 @@ aisformer_roi_head = dict(
 # mask head's time there.
 aisformer_roi_head_no_dropout = dict(
     aisformer_roi_head, mask_head=dict(aisformer_roi_head['mask_head'], dropout=0.0))
+# The head of the authors' recipes (../occluder_aware/, docs/recipes.md): the occluder loss
+# averaged over the RoIs whose occluder target is not empty, as the authors' code does.
+aisformer_roi_head_authors = dict(
+    aisformer_roi_head,
+    # RECIPES-LOSS-AVG, to fill in with the heads' option: occluder_loss_avg='nonempty'
+    mask_head=dict(aisformer_roi_head['mask_head']))

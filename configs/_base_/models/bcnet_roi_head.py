@@ -3,8 +3,9 @@
 #   _base_ = ['../amodal_mask_rcnn/<AmodalMRCNN config>.py',
 #             '../_base_/models/bcnet_roi_head.py', '../_base_/datasets/occluder_targets.py']
 #   model = dict(roi_head={{_base_.bcnet_roi_head}})
-# so that BCNet and its AmodalMRCNN baseline differ only in the mask head. The RPN and the box head
-# learn amodal boxes as in AmodalMRCNN; the mask head is BCNet's bilayer head on the same 14 x 14
+# (the tiny synthetic BCNet and its AmodalMRCNN baseline differ only in the mask head; the R50
+# configs add the authors' recipe, ../occluder_aware/). The RPN and the box head learn amodal
+# boxes as in AmodalMRCNN; the mask head is BCNet's bilayer head on the same 14 x 14
 # RoI features: an occluder branch (4 3x3 convs, a non-local operator after the second) predicting
 # the occluder's mask and boundary, whose features are added to the RoI features entering the
 # occludee branch (the same layers) predicting the amodal mask and boundary. Its width is the
@@ -22,3 +23,9 @@ bcnet_roi_head = dict(
         loss_amodal_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
         loss_occluder_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=0.25),
         loss_occluder_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)))
+# The head of the authors' recipes (../occluder_aware/, docs/recipes.md): the occluder losses
+# averaged over the RoIs whose occluder target is not empty, as lkeab/BCNet's code does.
+bcnet_roi_head_authors = dict(
+    bcnet_roi_head,
+    # RECIPES-LOSS-AVG, to fill in with the heads' option: occluder_loss_avg='nonempty'
+    mask_head=dict(bcnet_roi_head['mask_head']))

@@ -14,6 +14,11 @@ visible_train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackAmodalDetInputs')
 ]
+# KINS: shorter side 800, longer side at most 3000 (../datasets/kins.py)
+visible_train_pipeline_kins = [
+    dict(step, scale=(3000, 800)) if step['type'] == 'Resize' else step
+    for step in visible_train_pipeline
+]
 # the synthetic data's 192 x 192 images
 visible_train_pipeline_synthetic = [
     dict(step, scale=(192, 192)) if step['type'] == 'Resize' else step

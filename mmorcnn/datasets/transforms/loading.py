@@ -11,12 +11,27 @@ from mmdet.registry import TRANSFORMS
 from mmengine.logging import print_log
 
 from mmorcnn.datasets.image_check import ImageReadError
-from mmorcnn.structures.amodal_masks import AmodalBitmapMasks
+from mmorcnn.structures.amodal_masks import AmodalBitmapMasks, union_of_masks
 from mmorcnn.structures.mask_utils import bytes_rles, rle_is_and_not, rles_to_masks
 from mmorcnn.structures.occlusion_order import rle_occluders
 
 #: The rules that decide whose visible masks make up an instance's occluder mask.
-OCCLUDER_RULES = ('occluder_ids', 'box_iou')
+OCCLUDER_RULES = ('occluder_ids', 'box_iou', 'bcnet')
+#: Whose box of another instance the box rules compare with an instance's amodal box.
+OCCLUDER_BOXES = ('visible', 'amodal')
+
+
+def _pixel_count_iou(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``(N, M)`` IoUs of ``[x1, y1, x2, y2]`` boxes with one added to every width and height,
+    in float64, as the data preparation of BCNet, AISFormer and aistron computes them
+    (``bb_intersection_over_union``). mmdet's ``bbox_overlaps(use_legacy_coordinate=True)`` is
+    the same formula in float32, which moves IoUs that equal the threshold across it."""
+    left = np.maximum(boxes[:, None, :2], others[None, :, :2])
+    right = np.minimum(boxes[:, None, 2:], others[None, :, 2:])
+    inter = np.prod(np.maximum(right - left + 1, 0), axis=-1)
+    area = np.prod(boxes[:, 2:] - boxes[:, :2] + 1, axis=-1)
+    area_others = np.prod(others[:, 2:] - others[:, :2] + 1, axis=-1)
+    return inter / (area[:, None] + area_others[None, :] - inter)
 
 
 @TRANSFORMS.register_module()
@@ -77,10 +92,26 @@ class LoadAmodalAnnotations(LoadAnnotations):
             an instance without ``occluder_ids`` gets them computed here by that rule from the
             image's visible and invisible masks. An occluder id that is no instance of the image
             (e.g. of a category the dataset's ``classes`` leave out) adds nothing; such ids are
-            counted in ``num_unknown_occluders`` and logged. ``'box_iou'``: the looser rule of
-            BCNet's and AISFormer's data preparation: every other instance whose visible box
-            has an IoU above ``box_iou_thr`` with this instance's (amodal) box.
-        box_iou_thr (float): IoU threshold of ``occluder_rule='box_iou'``. Defaults to 0.05.
+            counted in ``num_unknown_occluders`` and logged. ``'box_iou'``: a looser rule
+            after BCNet's data preparation: every other instance whose box (``occluder_box``)
+            has an IoU above ``box_iou_thr`` with this instance's amodal box.
+            ``'bcnet'``: that data preparation as AISFormer (``process_data_amodal.py``) and
+            aistron (``datasets/prepare_amodal_instances.py``) run it: the IoU counted in
+            whole pixels as theirs (one added to every width and height), the union of
+            the visible masks clipped to this instance's amodal box (its corners truncated
+            to integers, as theirs), and left empty when it has fewer than
+            ``min_occluder_pixels`` pixels. It counts instances
+            that lie *behind* this one too (an overlap of boxes says nothing about depth).
+            The masks of ``'bcnet'`` are built once, at the image's original size, and
+            carried through the transforms as a stack of their own, so that the clipping and
+            the pixel count are those of the annotation, whatever the transforms do later.
+        box_iou_thr (float): IoU threshold of the box rules. Defaults to 0.05.
+        occluder_box (str): The box rules' box of the other instances: ``'visible'``
+            (default), the box of its visible mask; ``'amodal'``, its amodal box (what aistron
+            compares on D2S amodal and COCOA, whose releases state amodal boxes only:
+            ``prepare_d2sa.py`` and ``prepare_cocoa.py`` set ``visible_bbox`` to ``bbox``).
+        min_occluder_pixels (int): ``occluder_rule='bcnet'``: an occluder mask with fewer
+            pixels is left empty. Defaults to 21 (theirs keep masks of more than 20 pixels).
         **kwargs: Arguments of mmdet's ``LoadAnnotations``. ``poly2mask`` must stay True:
             amodal masks are loaded as bitmaps only.
 
@@ -88,7 +119,7 @@ class LoadAmodalAnnotations(LoadAnnotations):
         The training pipeline of a model whose mask head learns occluder masks::
 
             dict(type='LoadAmodalAnnotations', with_bbox=True, with_mask=True,
-                 with_occluder=True)                       # or occluder_rule='box_iou'
+                 with_occluder=True)                       # or occluder_rule='bcnet'
             ...                                            # mmdet's geometric transforms
             dict(type='PackAmodalDetInputs')               # gt_instances.occluder_masks
     """
@@ -98,6 +129,8 @@ class LoadAmodalAnnotations(LoadAnnotations):
                  with_occluder: bool = False,
                  occluder_rule: str = 'occluder_ids',
                  box_iou_thr: float = 0.05,
+                 occluder_box: str = 'visible',
+                 min_occluder_pixels: int = 21,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if not self.poly2mask:
@@ -110,12 +143,20 @@ class LoadAmodalAnnotations(LoadAnnotations):
         if occluder_rule not in OCCLUDER_RULES:
             raise ValueError(f'occluder_rule must be one of {OCCLUDER_RULES}, got '
                              f'{occluder_rule!r}')
+        if occluder_box not in OCCLUDER_BOXES:
+            raise ValueError(f'occluder_box must be one of {OCCLUDER_BOXES}, got '
+                             f'{occluder_box!r}')
+        if not isinstance(min_occluder_pixels, int) or min_occluder_pixels < 0:
+            raise ValueError('min_occluder_pixels must be a non-negative int, got '
+                             f'{min_occluder_pixels!r}')
         if with_occluder and (target != 'amodal' or not self.with_mask):
             raise ValueError("with_occluder=True needs with_mask=True and target='amodal'")
         self.target = target
         self.with_occluder = with_occluder
         self.occluder_rule = occluder_rule
         self.box_iou_thr = box_iou_thr
+        self.occluder_box = occluder_box
+        self.min_occluder_pixels = min_occluder_pixels
         #: Instances left out for an empty visible mask (``target='visible'``), in this process.
         self.num_empty_visible_dropped = 0
         #: ``occluder_ids`` that named no instance of their image, in this process.
@@ -175,9 +216,47 @@ class LoadAmodalAnnotations(LoadAnnotations):
         derived = all(
             rle_is_and_not(instance['invisible_mask'], instance['mask'], instance['visible_mask'])
             for instance in instances)
+        visible = decode('visible_mask')
+        occluder, occluders = None, None
+        if self.with_occluder and self.occluder_rule == 'bcnet':
+            occluder = self._bcnet_occluder_masks(results, visible)
+        elif self.with_occluder:
+            occluders = self._occluders(results)
         results['gt_masks'] = AmodalBitmapMasks.from_arrays(
-            decode('mask'), decode('visible_mask'), None if derived else decode('invisible_mask'),
-            occluders=self._occluders(results) if self.with_occluder else None)
+            decode('mask'), visible, None if derived else decode('invisible_mask'),
+            occluder=occluder, occluders=occluders)
+
+    def _box_overlaps(self, results: dict, legacy: bool) -> np.ndarray:
+        """``(N, N)`` bool, ``[i, j]``: j is no instance i and its box (``occluder_box``) has an
+        IoU above ``box_iou_thr`` with instance i's amodal box."""
+        instances = results.get('instances', [])
+        num = len(instances)
+        boxes = np.array([inst['bbox'] for inst in instances], np.float64).reshape(num, 4)
+        if self.occluder_box == 'amodal':
+            others = boxes
+        else:
+            others = maskUtils.toBbox(bytes_rles([inst['visible_mask'] for inst in instances])
+                                      ) if num else np.zeros((0, 4))
+            others = np.asarray(others, np.float64).reshape(num, 4)
+            others[:, 2:] += others[:, :2]
+        if legacy:
+            relation = _pixel_count_iou(boxes, others) > self.box_iou_thr
+        else:
+            relation = bbox_overlaps(boxes, others) > self.box_iou_thr
+        np.fill_diagonal(relation, False)
+        return relation
+
+    def _bcnet_occluder_masks(self, results: dict, visible: np.ndarray) -> np.ndarray:
+        """``(N, H, W)`` occluder masks by ``occluder_rule='bcnet'`` (see the class docstring),
+        from the decoded visible masks."""
+        union = union_of_masks(self._box_overlaps(results, legacy=True), visible)
+        clipped = np.zeros_like(union)
+        for i, inst in enumerate(results.get('instances', [])):
+            x1, y1, x2, y2 = (max(int(v), 0) for v in inst['bbox'])  # int(): theirs truncate
+            inside = union[i, y1:y2, x1:x2]
+            if np.count_nonzero(inside) >= self.min_occluder_pixels:
+                clipped[i, y1:y2, x1:x2] = inside
+        return clipped
 
     def _occluders(self, results: dict) -> np.ndarray:
         """``(N, N)`` bool, ``[i, j]``: instance j hides part of instance i, by
@@ -185,14 +264,7 @@ class LoadAmodalAnnotations(LoadAnnotations):
         instances = results.get('instances', [])
         num = len(instances)
         if self.occluder_rule == 'box_iou':
-            boxes = np.array([inst['bbox'] for inst in instances], np.float64).reshape(num, 4)
-            visible = maskUtils.toBbox(bytes_rles([inst['visible_mask'] for inst in instances])
-                                       ) if num else np.zeros((0, 4))
-            visible = np.asarray(visible, np.float64).reshape(num, 4)
-            visible[:, 2:] += visible[:, :2]
-            relation = bbox_overlaps(boxes, visible) > self.box_iou_thr
-            np.fill_diagonal(relation, False)
-            return relation
+            return self._box_overlaps(results, legacy=False)
         relation = np.zeros((num, num), bool)
         missing = [i for i, inst in enumerate(instances) if inst.get('occluder_ids') is None]
         if missing:  # the one rule, on the RLEs of the image
