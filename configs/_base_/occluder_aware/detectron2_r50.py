@@ -13,7 +13,7 @@ detectron2_r50_model = dict(
     data_preprocessor=dict(mean=[103.530, 116.280, 123.675], std=[1.0, 1.0, 1.0],
                            bgr_to_rgb=False),
     backbone=dict(style='caffe', norm_cfg=dict(requires_grad=False),
-                  init_cfg=dict(type='Pretrained',
+                  init_cfg=dict(_delete_=True, type='Pretrained',
                                 checkpoint='open-mmlab://detectron2/resnet50_caffe')),
     train_cfg=dict(rpn_proposal=dict(nms_pre=2000), rcnn=dict(sampler=dict(num=512))))
 detectron2_paramwise_cfg = dict(norm_decay_mult=0.)
