@@ -24,8 +24,8 @@ test_pipeline = [
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
 # KINS: shorter side 800, longer side at most 3000, in training and testing, as every KINS result
-# of the literature (AISFormer's configs/Base-RCNN-FPN-KINS.yaml, INPUT); a 1242 x 375 KITTI
-# image becomes 2650 x 800.
+# of the literature (INPUT of UARK-AICV/AISFormer configs/Base-RCNN-FPN-KINS.yaml); a 1242 x 375
+# KITTI image becomes 2650 x 800.
 kins_train_pipeline = [
     dict(step, scale=(3000, 800)) if step['type'] == 'Resize' else step for step in train_pipeline
 ]

@@ -23,7 +23,7 @@ occluder_synthetic_train_pipeline = [
 # 20 pixels or fewer (LoadAmodalAnnotations, occluder_rule='bcnet'). The canonical rule instead:
 #   --cfg-options train_dataloader.dataset.pipeline.1.occluder_rule=occluder_ids
 # KINS: the other objects' visible boxes (aistron's prepare_kins.py reads KINS's inmodal_bbox);
-# shorter side 800, longer side at most 3000 (configs/Base-RCNN-FPN-KINS.yaml).
+# shorter side 800, longer side at most 3000 (UARK-AICV/AISFormer configs/Base-RCNN-FPN-KINS.yaml).
 occluder_kins_train_pipeline = [
     dict(step, occluder_rule='bcnet') if step['type'] == 'LoadAmodalAnnotations' else
     dict(step, scale=(3000, 800)) if step['type'] == 'Resize' else step
