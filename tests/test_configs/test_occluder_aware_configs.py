@@ -61,6 +61,28 @@ def _without_mask_head(cfg: Config) -> dict:
             if not k.startswith(('orcnn_', 'occluder_', *(f'{m}_' for m in METHODS)))}
 
 
+# per method, the mask losses of the tiny config (the head's base file) and of the authors'
+# recipes (the R50 configs): {kind: weight}, the RoIs the occluder losses average over
+HEAD_LOSSES = {
+    # the authors' weights; the R50 configs average as their mask_rcnn_loss
+    'aisformer': dict(tiny=(dict(occluder=0.25, visible=1.0, amodal=1.0, invisible=0.25), 'all'),
+                      authors=(dict(occluder=0.25, visible=1.0, amodal=1.0, invisible=0.25),
+                               'nonempty_and_first')),
+    # lkeab/BCNet's effective weights; the R50 configs follow aistron's BCNet: every weight 1,
+    # every positive RoI
+    'bcnet': dict(tiny=(dict(amodal=1.0, amodal_boundary=1.0, occluder=0.25,
+                             occluder_boundary=1.0), 'all'),
+                  authors=(dict(amodal=1.0, amodal_boundary=1.0, occluder=1.0,
+                                occluder_boundary=1.0), 'all')),
+}
+
+
+def _check_losses(head, method: str, recipe: str) -> None:
+    weights, averaging = HEAD_LOSSES[method][recipe]
+    assert {kind: loss.loss_weight for kind, loss in head.mask_losses.items()} == weights
+    assert head.occluder_loss_avg == averaging
+
+
 def _check_aisformer_head(head, cfg_head, width: int) -> None:
     assert set(head.mask_losses) == {'occluder', 'visible', 'amodal', 'invisible'}
     assert head.query_embed.weight.shape == (4, width)  # the authors' 4 rows
@@ -73,8 +95,6 @@ def _check_aisformer_head(head, cfg_head, width: int) -> None:
 def _check_bcnet_head(head, cfg_head, width: int) -> None:
     assert set(head.mask_losses) == {'amodal', 'amodal_boundary', 'occluder',
                                      'occluder_boundary'}
-    weights = {kind: loss.loss_weight for kind, loss in head.mask_losses.items()}
-    assert weights == dict(amodal=1.0, amodal_boundary=1.0, occluder=0.25, occluder_boundary=1.0)
     assert len(head.convs) == len(head.occluder_convs) == 4 and head.nonlocal_after == 2
     assert head.occluder_convs[0].conv.out_channels == width
     with torch.no_grad():
@@ -154,3 +174,4 @@ def test_config_builds_the_heads(method, path):
     assert type(head).__name__ == head_type
     assert head.roi_feat_size == (14, 14)
     check(head, cfg.model.roi_head.mask_head, cfg.model.roi_head.mask_head.conv_out_channels)
+    _check_losses(head, method, 'tiny' if path == _tiny(method) else 'authors')

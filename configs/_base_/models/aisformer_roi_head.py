@@ -16,7 +16,7 @@
 # has no final norm, a fourth query (no mask; with one decoder layer it changes none) is kept, and
 # the transformer keeps PyTorch's initialisation (the head's defaults `decoder_post_norm=False`,
 # `extra_query=True`, `transformer_init='pytorch'`); `occluder_loss_avg` (default 'all') chooses
-# the RoIs of the occluder loss. The attention modules are mmcv's
+# the RoIs of the occluder loss (the authors' selection in aisformer_roi_head_authors below). The attention modules are mmcv's
 # MultiheadAttention computing no attention weights, which the head does not use
 # (`attn_cfg=dict(type='MultiheadAttention')` computes them, with the same outputs).
 aisformer_roi_head = dict(
@@ -39,8 +39,9 @@ aisformer_roi_head = dict(
 aisformer_roi_head_no_dropout = dict(
     aisformer_roi_head, mask_head=dict(aisformer_roi_head['mask_head'], dropout=0.0))
 # The head of the authors' recipes (../occluder_aware/, docs/recipes.md): the occluder loss
-# averaged over the RoIs whose occluder target is not empty, as the authors' code does.
+# averaged as the authors' `mask_rcnn_loss` (UARK-AICV/AISFormer,
+# detectron2/modeling/roi_heads/mask_head.py) does, over the RoIs whose occluder target is not
+# empty followed by as many of the first positive RoIs.
 aisformer_roi_head_authors = dict(
     aisformer_roi_head,
-    # RECIPES-LOSS-AVG, to fill in with the heads' option: occluder_loss_avg='nonempty'
-    mask_head=dict(aisformer_roi_head['mask_head']))
+    mask_head=dict(aisformer_roi_head['mask_head'], occluder_loss_avg='nonempty_and_first'))

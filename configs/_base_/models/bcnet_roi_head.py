@@ -23,9 +23,16 @@ bcnet_roi_head = dict(
         loss_amodal_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
         loss_occluder_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=0.25),
         loss_occluder_boundary=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)))
-# The head of the authors' recipes (../occluder_aware/, docs/recipes.md): the occluder losses
-# averaged over the RoIs whose occluder target is not empty, as lkeab/BCNet's code does.
+# The head of the authors' recipes (../occluder_aware/, docs/recipes.md), whose configs follow
+# aistron's BCNet (trqminh/aistron, projects/BCNet): its loss as aistron's `BCNet.forward`
+# (projects/BCNet/bcnet/mask_head.py) computes it, the four BCE terms with weight 1 each, every
+# one averaged over all positive RoIs. lkeab/BCNet's loss instead (occluder mask 0.25, the
+# occluder losses over its RoI selection):
+#   model.roi_head.mask_head.occluder_loss_avg=nonempty_and_first
+#   model.roi_head.mask_head.loss_occluder_mask.loss_weight=0.25
 bcnet_roi_head_authors = dict(
     bcnet_roi_head,
-    # RECIPES-LOSS-AVG, to fill in with the heads' option: occluder_loss_avg='nonempty'
-    mask_head=dict(bcnet_roi_head['mask_head']))
+    mask_head=dict(
+        bcnet_roi_head['mask_head'],
+        occluder_loss_avg='all',
+        loss_occluder_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0)))
