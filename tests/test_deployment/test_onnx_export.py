@@ -6,7 +6,10 @@ import json
 import os
 import os.path as osp
 import runpy
+import subprocess
+import sys
 
+import cv2
 import numpy as np
 import onnx
 import pytest
@@ -271,6 +274,24 @@ class TestBadInput:
             f.write('not a model')
         with pytest.raises(OnnxModelError, match=f'{text}: not a model ONNX Runtime can load'):
             OnnxAmodalInferencer(cfg, text, show_progress=False)
+
+    def test_the_tools_print_a_bad_input_as_its_named_error_without_a_traceback(self, tmp_path):
+        """image_demo.py with a file that is no ONNX model, export_onnx.py with a checkpoint
+        that is missing: exit status 1, the error's name and message, no traceback."""
+        text = str(tmp_path / 'not.onnx')
+        with open(text, 'w') as f:
+            f.write('not a model')
+        image = str(tmp_path / 'image.png')
+        cv2.imwrite(image, np.zeros((32, 32, 3), np.uint8))
+        for tool, args, error in (
+                (osp.join(ROOT, 'tools', 'demo', 'image_demo.py'),
+                 [image, ORCNN, text, '--backend', 'onnxruntime', '--out-dir',
+                  str(tmp_path / 'out')], f'OnnxModelError: {text}: not a model'),
+                (EXPORT_TOOL, [ORCNN, str(tmp_path / 'missing.pth'), str(tmp_path / 'x.onnx')],
+                 'missing.pth')):
+            proc = subprocess.run([sys.executable, tool, *args], capture_output=True, text=True)
+            assert proc.returncode == 1, proc.stderr
+            assert error in proc.stderr and 'Traceback' not in proc.stderr, proc.stderr
 
     def test_export_of_another_config_is_refused_by_its_outputs(self, trained, exported):
         """The ORCNN export with the AmodalMRCNN config: six outputs where four belong."""

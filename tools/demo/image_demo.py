@@ -27,6 +27,8 @@ import argparse
 import sys
 
 from mmorcnn.apis.image_demo import BACKENDS, run_image_demo
+from mmorcnn.engine import CheckpointMismatchError, CheckpointReadError
+from mmorcnn.structures import AmodalError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -88,4 +90,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (AmodalError, CheckpointMismatchError, CheckpointReadError) as e:  # bad input
+        # the named error and its message, no traceback
+        sys.exit(f'{type(e).__name__}: {e}')

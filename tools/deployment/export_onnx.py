@@ -17,6 +17,8 @@ import sys
 from mmengine.config import DictAction
 
 from mmorcnn.deployment import DEFAULT_OPSET, export_onnx
+from mmorcnn.engine import CheckpointMismatchError, CheckpointReadError
+from mmorcnn.structures import AmodalError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,4 +45,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (AmodalError, CheckpointMismatchError, CheckpointReadError) as e:  # bad input
+        # the named error and its message, no traceback
+        sys.exit(f'{type(e).__name__}: {e}')
