@@ -27,10 +27,10 @@ What mmdet's inference does beyond this graph stays in Python (the ONNX Runtime 
 :mod:`mmorcnn.apis.onnx_inferencer`): the test pipeline's loading and resizing, the paste of the
 mask probabilities into the image (the package's :func:`paste_masks`) and the occlusion order.
 
-Two known differences to mmdet, both of float rounding only: mmcv's ``batched_nms`` runs a
-separate NMS per level or class when it gets 10000 boxes or more (the graph always offsets the
-boxes, as mmcv does below that), and ONNX computes ``log2`` (the RoI level assignment) as a
-quotient of natural logarithms.
+Two known differences to mmdet, both of float rounding only: below 10000 boxes mmcv's
+``batched_nms`` moves the boxes of each level or class apart by coordinate offsets and runs one
+NMS (the graph always runs an NMS per level or class, as mmcv does from 10000 boxes on), and
+ONNX computes ``log2`` (the RoI level assignment) as a quotient of natural logarithms.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import delta2bbox
-from .onnx_ops import nms, roi_align
+from .onnx_ops import class_nms, nms, roi_align
 
 #: The graph's input: the test pipeline's image (after its resize), 1 x 3 x H x W float32, in
 #: the channel order the pipeline loads (the data preprocessor's normalisation is in the graph).
@@ -87,21 +87,22 @@ def decode_boxes(coder, rois: Tensor, deltas: Tensor, height: Size, width: Size)
     return clip_boxes(boxes, height, width) if coder.clip_border else boxes
 
 
-def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, nms_cfg: dict) -> Tensor:
-    """Indices of the boxes mmcv's ``batched_nms`` keeps, by decreasing score: the boxes of
-    each ``idxs`` value are moved apart by mmcv's offsets (unless ``class_agnostic``) and go
-    through one NMS.
+def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, num_groups: int,
+                nms_cfg: dict) -> Tensor:
+    """Indices of the boxes mmcv's ``batched_nms`` keeps, by decreasing score: an NMS of the
+    boxes of each ``idxs`` value (one of ``num_groups``) on their own (all together with
+    ``class_agnostic``), the kept boxes then sorted by score.
 
-    The largest coordinate is taken over the boxes and 0 (the boxes are clipped to the image,
-    so it is mmcv's), so that no image without boxes needs the maximum of nothing.
+    mmcv moves the groups apart by coordinate offsets and runs one NMS over all boxes (per group
+    beyond 10,000 boxes); here each group is a class of one ONNX ``NonMaxSuppression``
+    (:func:`class_nms`), which keeps the same boxes without comparing boxes of different groups:
+    with a class-specific box head and ``score_thr=0`` that is thousands of boxes fewer to
+    compare per box.
     """
     if nms_cfg.get('class_agnostic', False):
-        boxes_for_nms = boxes
-    else:
-        max_coordinate = torch.cat([boxes.reshape(-1), boxes.new_zeros(1)]).max()
-        offsets = idxs.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
-        boxes_for_nms = boxes + offsets[:, None]
-    return nms(boxes_for_nms, scores, nms_cfg['iou_threshold'])
+        return nms(boxes, scores, nms_cfg['iou_threshold'])
+    keep = class_nms(boxes, scores, idxs, num_groups, nms_cfg['iou_threshold'])
+    return keep[scores[keep].sort(descending=True)[1]]
 
 
 class AmodalDetectorGraph(nn.Module):
@@ -183,7 +184,8 @@ class AmodalDetectorGraph(nn.Module):
             w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
             valid = ((w > cfg.min_bbox_size) & (h > cfg.min_bbox_size)).nonzero().reshape(-1)
             boxes, scores, level_ids = boxes[valid], scores[valid], level_ids[valid]
-        keep = batched_nms(boxes, scores, level_ids, cfg.nms)[:cfg.max_per_img]
+        keep = batched_nms(boxes, scores, level_ids, len(cls_scores),
+                           cfg.nms)[:cfg.max_per_img]
         return boxes[keep]
 
     @staticmethod
@@ -219,7 +221,7 @@ class AmodalDetectorGraph(nn.Module):
         boxes, scores, labels = boxes.reshape(-1, 4), scores.reshape(-1), labels.reshape(-1)
         valid = (scores > cfg.score_thr).nonzero().reshape(-1)
         boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
-        keep = batched_nms(boxes, scores, labels, cfg.nms)
+        keep = batched_nms(boxes, scores, labels, num_classes, cfg.nms)
         if cfg.max_per_img > 0:
             keep = keep[:cfg.max_per_img]
         return boxes[keep], scores[keep], labels[keep]

@@ -10,6 +10,10 @@ standard ONNX operator:
   the boxes by ``0.5 / spatial_scale`` first, which rounds differently).
 * :func:`nms`: ``NonMaxSuppression`` on one class, returning the kept indices in order of
   decreasing score, as mmcv's ``nms`` (mmcv 2.1 has no symbolic for it).
+* :func:`class_nms`: mmcv's ``nms`` of each class on the boxes of that class, as
+  ``batched_nms`` computes it, exported as one ``NonMaxSuppression`` whose classes are the
+  groups: each box scores in its own class only, so ONNX Runtime compares a box with the boxes
+  of its class and no others.
 """
 from typing import Tuple
 
@@ -104,3 +108,53 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
         Tensor: (K,) int64 indices into ``boxes``.
     """
     return _NMS.apply(boxes, scores, float(iou_threshold))
+
+
+class _ClassNMS(torch.autograd.Function):
+    """mmcv's NMS of each class on its own boxes; in ONNX, one ``NonMaxSuppression`` over a
+    (1, classes, N) score matrix in which a box scores in its own class only."""
+
+    @staticmethod
+    def forward(ctx, boxes: Tensor, scores: Tensor, labels: Tensor, num_classes: int,
+                iou_threshold: float) -> Tensor:
+        keep = [labels.new_zeros(0)]
+        for label in range(num_classes):  # as ONNX Runtime: by class, then by decreasing score
+            inds = (labels == label).nonzero().reshape(-1)
+            if inds.numel():
+                keep.append(inds[mmcv_nms(boxes[inds], scores[inds], iou_threshold)[1]])
+        return torch.cat(keep)
+
+    @staticmethod
+    def symbolic(g, boxes, scores, labels, num_classes, iou_threshold):
+        axis0 = _const(g, torch.tensor([0]))
+        own = g.op('Equal', g.op('Unsqueeze', labels, axis0),  # (classes, N)
+                   _const(g, torch.arange(num_classes, dtype=torch.int64).view(-1, 1)))
+        # a box scores -1 in the other classes, below the score threshold of -0.5
+        class_scores = g.op('Where', own, g.op('Unsqueeze', scores, axis0),
+                            _const(g, torch.tensor(-1., dtype=torch.float32)))
+        selected = g.op('NonMaxSuppression',
+                        g.op('Unsqueeze', boxes, axis0),  # (1, N, 4)
+                        g.op('Unsqueeze', class_scores, axis0),  # (1, classes, N)
+                        _const(g, torch.tensor([_NMS_MAX_OUTPUT], dtype=torch.int64)),
+                        _const(g, torch.tensor([iou_threshold], dtype=torch.float32)),
+                        _const(g, torch.tensor([-0.5], dtype=torch.float32)))
+        return g.op('Squeeze', g.op('Gather', selected, _const(g, torch.tensor([2])), axis_i=1),
+                    _const(g, torch.tensor([1])))
+
+
+def class_nms(boxes: Tensor, scores: Tensor, labels: Tensor, num_classes: int,
+              iou_threshold: float) -> Tensor:
+    """Indices of the boxes that mmcv's ``nms`` of each class keeps, class by class, in each
+    class by decreasing score; exported as one ``NonMaxSuppression`` with a class per label.
+
+    Args:
+        boxes (Tensor): (N, 4) boxes ``(x1, y1, x2, y2)``.
+        scores (Tensor): (N,) scores.
+        labels (Tensor): (N,) int64 class of each box, in ``[0, num_classes)``.
+        num_classes (int): Number of classes.
+        iou_threshold (float): Boxes overlapping a kept one of their class by more are dropped.
+
+    Returns:
+        Tensor: (K,) int64 indices into ``boxes``.
+    """
+    return _ClassNMS.apply(boxes, scores, labels, int(num_classes), float(iou_threshold))
