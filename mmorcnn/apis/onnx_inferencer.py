@@ -107,6 +107,9 @@ class OnnxAmodalDetector(nn.Module):
         self.num_classes = model.roi_head.bbox_head.num_classes
         self.with_occlusion_order = bool(getattr(model.roi_head, 'with_occlusion_order', False))
         self.test_cfg = model.test_cfg
+        #: The config it was exported from (the inferencer's pipeline and visualizer read it,
+        #: as they read a PyTorch model's ``cfg``).
+        self.cfg = cfg
         if not osp.isfile(onnx_file):
             raise OnnxModelError(f'{onnx_file}: file not found')
         options = ort.SessionOptions()
@@ -220,7 +223,6 @@ class OnnxAmodalInferencer(AmodalInferencer):
         elif model.dataset_meta.get('palette') in (None, 'random'):
             model.dataset_meta['palette'] = [DEFAULT_PALETTE[i % len(DEFAULT_PALETTE)]
                                              for i in range(len(model.dataset_meta['classes']))]
-        model.cfg = cfg
         return model
 
     def _inputs_to_list(self, inputs) -> list:

@@ -24,6 +24,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import torch
 from mmengine.logging import print_log
 
+from mmorcnn.structures import AmodalError
+
 #: mmengine's default ``revise_keys`` of ``load_checkpoint``: weights saved from a wrapped model.
 DEFAULT_REVISE_KEYS = [(r'^module\.', '')]
 
@@ -37,8 +39,9 @@ HOW_TO_PROCEED = (
     '(tools/demo/image_demo.py)')
 
 
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint lacks weights of the model, or has them in another shape.
+class CheckpointMismatchError(RuntimeError, AmodalError):
+    """A checkpoint lacks weights of the model, or has them in another shape (a bad input, so an
+    :class:`~mmorcnn.structures.AmodalError` too).
 
     Args:
         checkpoint (str): The checkpoint file.

@@ -35,6 +35,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmdet.registry import RUNNERS
+from mmorcnn.structures import AmodalError
 from mmorcnn.utils.checkpoint import checkpoint_problem, step_checkpoints
 from mmorcnn.visualization import unused_visualizer_name
 from .checkpoint_fit import DEFAULT_REVISE_KEYS, check_checkpoint_fits, log_partial_init
@@ -49,8 +50,9 @@ class WorkDirError(OSError):
     """A directory the run writes to (work dir, checkpoint directory) is not writable."""
 
 
-class CheckpointReadError(RuntimeError):
-    """No readable checkpoint to resume from."""
+class CheckpointReadError(RuntimeError, AmodalError):
+    """No readable checkpoint to resume from or to load (a bad input, so an
+    :class:`~mmorcnn.structures.AmodalError` too)."""
 
 
 def check_writable(directory: str, what: str) -> None:

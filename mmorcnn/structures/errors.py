@@ -5,11 +5,26 @@ an item of a file (:class:`AmodalAnnotationError`, :class:`AmodalResultsError`) 
 and the item's ids in their message; :class:`FormatError` (and :class:`MaskFormatError`) say
 only what is wrong, and the caller that knows where wraps them into one of those.
 """
-from typing import Any, Sequence, Tuple
+import sys
+from typing import Any, Callable, Sequence, Tuple
 
 
 class AmodalError(ValueError):
-    """Base of mmorcnn's errors about its inputs (annotation files, results files, masks)."""
+    """Base of mmorcnn's errors about its inputs (annotation files, results files, masks,
+    checkpoints, ONNX files)."""
+
+
+def exit_on_bad_input(main: Callable[[], Any]) -> Any:
+    """Run a tool's ``main``; an :class:`AmodalError` (a bad input, named with its file and
+    record) ends the process with its name and message and exit status 1, no traceback.
+
+    Returns:
+        What ``main`` returns (for ``sys.exit``).
+    """
+    try:
+        return main()
+    except AmodalError as e:
+        sys.exit(f'{type(e).__name__}: {e}')
 
 
 class FormatError(AmodalError):

@@ -12,10 +12,9 @@ A bad input file ends the tool with an ``AmodalAnnotationError`` / ``AmodalResul
 the file, the image, annotation or entry, and what is wrong.
 """
 import argparse
-import sys
 
 from mmorcnn.analysis.eval_amodal import evaluate_results_file
-from mmorcnn.structures import AmodalError
+from mmorcnn.structures import exit_on_bad_input
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -55,7 +54,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except AmodalError as e:  # a bad input file: no traceback
-        sys.exit(f'{type(e).__name__}: {e}')
+    exit_on_bad_input(main)

@@ -27,8 +27,7 @@ import argparse
 import sys
 
 from mmorcnn.apis.image_demo import BACKENDS, run_image_demo
-from mmorcnn.engine import CheckpointMismatchError, CheckpointReadError
-from mmorcnn.structures import AmodalError
+from mmorcnn.structures import exit_on_bad_input
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -90,8 +89,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (AmodalError, CheckpointMismatchError, CheckpointReadError) as e:  # bad input
-        # the named error and its message, no traceback
-        sys.exit(f'{type(e).__name__}: {e}')
+    sys.exit(exit_on_bad_input(main))

@@ -19,12 +19,11 @@ A checkpoint with other classes than the config's is converted by class name:
 ``--src-classes cyclist,pedestrian,rider,car,tram,truck,van,misc`` (aistron's KINS 2020 models).
 """
 import argparse
-import sys
 
 from mmengine.config import DictAction
 
 from mmorcnn.models.detectron2_to_mmorcnn import convert_checkpoint
-from mmorcnn.structures import AmodalError
+from mmorcnn.structures import exit_on_bad_input
 
 
 def class_list(text: str) -> list:
@@ -53,11 +52,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    try:
-        result = convert_checkpoint(args.src, args.dst, args.config, args.cfg_options,
-                                    args.src_classes, args.dst_classes)
-    except AmodalError as e:  # a checkpoint that does not fit: the message, no traceback
-        sys.exit(f'{type(e).__name__}: {e}')
+    result = convert_checkpoint(args.src, args.dst, args.config, args.cfg_options,
+                                args.src_classes, args.dst_classes)
     print(f'{"architecture":<44}{result.architecture:>8}')
     print(f'{"model tensors filled from the checkpoint":<44}{len(result.mapping):>8}')
     for title, names in (('source tensors the authors never use', result.unused),
@@ -74,4 +70,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_bad_input(main)
