@@ -156,12 +156,20 @@ class MaskLossesMixin:
             Tensor: (num_pos, mask_size, mask_size) targets.
         """
         kind = self.main_kind if kind is None else kind
-        field = self._field_of(kind)
         self._check_gt_field(batch_gt_instances, kind)
-        targets = mask_target([res.pos_priors for res in sampling_results],
-                              [res.pos_assigned_gt_inds for res in sampling_results],
-                              [gt[field] for gt in batch_gt_instances], rcnn_train_cfg)
-        return mask_boundaries(targets) if kind.endswith(BOUNDARY) else targets
+        return self._targets_of(kind, {}, sampling_results, batch_gt_instances, rcnn_train_cfg)
+
+    def _targets_of(self, kind: str, crops: Dict[str, Tensor],
+                    sampling_results: List[SamplingResult], batch_gt_instances: InstanceList,
+                    rcnn_train_cfg: ConfigDict) -> Tensor:
+        """:meth:`get_targets` of ``kind``, cropping each GT field once: ``crops`` keeps the
+        crops of the fields cropped so far (a mask and its boundary share one)."""
+        field = self._field_of(kind)
+        if field not in crops:
+            crops[field] = mask_target([res.pos_priors for res in sampling_results],
+                                       [res.pos_assigned_gt_inds for res in sampling_results],
+                                       [gt[field] for gt in batch_gt_instances], rcnn_train_cfg)
+        return mask_boundaries(crops[field]) if kind.endswith(BOUNDARY) else crops[field]
 
     def loss_and_target(self, mask_preds: Tensor, sampling_results: List[SamplingResult],
                         batch_gt_instances: InstanceList, rcnn_train_cfg: ConfigDict) -> dict:
@@ -182,15 +190,16 @@ class MaskLossesMixin:
             labels = torch.zeros_like(labels)
         losses: Dict[str, Tensor] = {}
         targets: Dict[str, Tensor] = {}
+        crops: Dict[str, Tensor] = {}
         occluder_rois = None
         if self.occluder_loss_avg != 'all' and any(k in OCCLUDER_KINDS for k in self.mask_losses):
-            occluder = self.get_targets(sampling_results, batch_gt_instances, rcnn_train_cfg,
-                                        'occluder')
+            occluder = self._targets_of('occluder', crops, sampling_results, batch_gt_instances,
+                                        rcnn_train_cfg)
             occluder_rois = occluder_loss_rois(occluder, self.occluder_loss_avg)
         for kind, loss in self.mask_losses.items():
             logits = self.logits_of(mask_preds, kind)
-            targets[kind] = self.get_targets(sampling_results, batch_gt_instances,
-                                             rcnn_train_cfg, kind)
+            targets[kind] = self._targets_of(kind, crops, sampling_results, batch_gt_instances,
+                                             rcnn_train_cfg)
             rois = occluder_rois if kind in OCCLUDER_KINDS else None
             if logits.size(0) == 0:  # no positive RoI: a zero loss with a graph, as mmdet
                 losses[mask_loss_name(kind)] = logits.sum()
