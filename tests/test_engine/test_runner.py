@@ -208,8 +208,14 @@ class TestChecksBeforeWork:
 def test_two_runs_in_one_process_store_into_their_own_work_dirs(tiny_data, tmp_path):
     """Every config names its visualizer 'visualizer'; each run still gets one of its own, whose
     logged scalars land in that run's work dir."""
-    first = _runner(_cfg(ORCNN, tiny_data, str(tmp_path / 'first')))
-    second = _runner(_cfg(ORCNN, tiny_data, str(tmp_path / 'second')))
+    runners = {}
+    for name in ('first', 'second'):
+        cfg = _cfg(ORCNN, tiny_data, str(tmp_path / name))
+        # mmengine names a run's scope and logger by config and second: two runs built within
+        # one second need names of their own
+        cfg.experiment_name = name
+        runners[name] = _runner(cfg)
+    first, second = runners['first'], runners['second']
     assert second.visualizer is not first.visualizer
     second.visualizer.add_scalars({'probe': 1.0})
     assert glob.glob(str(tmp_path / 'second' / '*' / 'vis_data' / 'scalars.json'))
